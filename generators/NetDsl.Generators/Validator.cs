@@ -1,0 +1,141 @@
+using System;
+using System.Collections.Generic;
+using NetDsl.Generators.Layers;
+using NetDsl.Generators.Model;
+
+namespace NetDsl.Generators;
+
+/// <summary>The validate stage's output: a network to emit (null when any error was found) and the diagnostics.</summary>
+internal sealed record ValidationResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);
+
+/// <summary>
+/// Stage 2: checks a <see cref="NetworkDeclaration"/>, infers every layer's shape and parameter offset, and turns
+/// what is wrong into diagnostics at the offending attribute. Checks that concern one layer kind live in its
+/// class under <c>Layers/</c>; checks that concern the network as a whole live here.
+/// </summary>
+internal static class Validator
+{
+    public static ValidationResult Validate(NetworkDeclaration declaration)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        var context = new ValidationContext(declaration, diagnostics);
+
+        if (!declaration.IsPartial)
+            context.Report(DiagnosticDescriptors.NotPartial, declaration.ClassLocation, declaration.ClassName);
+        if (declaration.IsNested || declaration.IsGeneric)
+            context.Report(DiagnosticDescriptors.UnsupportedClass, declaration.ClassLocation, declaration.FullName,
+                declaration.IsNested ? "nested in another type" : "generic");
+
+        if (!Enum.IsDefined(typeof(LossKind), declaration.Loss))
+        {
+            context.Report(DiagnosticDescriptors.UnknownOption, declaration.NetworkAttributeLocation,
+                $"(Loss){declaration.Loss}", "Loss", string.Join(", ", Enum.GetNames(typeof(LossKind))));
+        }
+        var loss = (LossKind)declaration.Loss;
+
+        // The input comes first and once; everything after it is a computing layer.
+        EquatableArray<int> inputShape = default;
+        int firstLayer = 0;
+        if (declaration.Layers.Count > 0 && declaration.Layers[0].Kind == LayerKind.Input)
+        {
+            inputShape = InputLayer.Validate(declaration.Layers[0], context);
+            firstLayer = 1;
+        }
+        else
+        {
+            context.Report(DiagnosticDescriptors.MissingInput, declaration.Layers.Count > 0 ? declaration.Layers[0].Location : declaration.NetworkAttributeLocation, declaration.ClassName);
+        }
+
+        var computing = new List<LayerDeclaration>();
+        for (int i = firstLayer; i < declaration.Layers.Count; i++)
+        {
+            LayerDeclaration layer = declaration.Layers[i];
+            if (layer.Kind == LayerKind.Input)
+                context.Report(DiagnosticDescriptors.DuplicateInput, layer.Location, declaration.ClassName);
+            else
+                computing.Add(layer);
+        }
+        if (computing.Count == 0)
+            context.Report(DiagnosticDescriptors.NoLayers, declaration.NetworkAttributeLocation, declaration.ClassName);
+
+        // Shape inference: each layer reads the previous one's output (the network input for the first).
+        var layers = new List<LayerModel>();
+        long offset = 0;
+        int previousSize = inputShape.Count > 0 ? Shapes.Size(inputShape) : 0;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < computing.Count; i++)
+        {
+            bool isLast = i == computing.Count - 1;
+            LayerModel? model = computing[i].Kind switch
+            {
+                LayerKind.Dense => DenseLayer.Validate(computing[i], index: i, input: i - 1, inputSize: previousSize, isLast, loss, (int)Math.Min(offset, int.MaxValue), context),
+                _ => throw new InvalidOperationException($"No validation for layer kind {computing[i].Kind}."),
+            };
+            if (model is null)
+            {
+                previousSize = 0; // unknown: later layers skip the checks that need it
+                continue;
+            }
+            if (!names.Add(model.Name))
+                context.Report(DiagnosticDescriptors.InvalidLayerName, computing[i].Location, model.Name, i, "is used by an earlier layer");
+            offset += model.ParameterCount;
+            layers.Add(model);
+            previousSize = model.OutputSize;
+        }
+
+        if (offset > int.MaxValue)
+            context.Report(DiagnosticDescriptors.TooManyParameters, declaration.NetworkAttributeLocation, declaration.ClassName, offset.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), "int-indexed");
+
+        if (layers.Count == computing.Count && layers.Count > 0)
+            ValidateLoss(declaration, loss, layers[layers.Count - 1], computing[computing.Count - 1], context);
+
+        NetworkModel? network = context.HasErrors || layers.Count == 0
+            ? null
+            : new NetworkModel(declaration.Namespace, declaration.ClassName, declaration.FullName, loss, inputShape, layers.ToEquatableArray(), (int)offset);
+        return new ValidationResult(network, diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>Checks that the loss fits the last layer: its activation and its output size.</summary>
+    private static void ValidateLoss(NetworkDeclaration declaration, LossKind loss, LayerModel last, LayerDeclaration lastDeclaration, ValidationContext context)
+    {
+        ActivationKind activation = last is DenseLayerModel dense ? dense.Activation : ActivationKind.Identity;
+        switch (loss)
+        {
+            case LossKind.SoftmaxCrossEntropy when activation is ActivationKind.Softmax or ActivationKind.Sigmoid:
+                context.Report(DiagnosticDescriptors.LossAppliesActivation, lastDeclaration.Location, loss, "softmax", activation);
+                break;
+            case LossKind.BinaryCrossEntropy when activation is ActivationKind.Softmax or ActivationKind.Sigmoid:
+                context.Report(DiagnosticDescriptors.LossAppliesActivation, lastDeclaration.Location, loss, "sigmoid", activation);
+                break;
+            case LossKind.SoftmaxCrossEntropy when last.OutputSize < 2:
+                context.Report(DiagnosticDescriptors.LossDoesNotFitOutput, lastDeclaration.Location, loss, last.OutputSize,
+                    "softmax over a single value is always 1; for two classes use one output with Loss.BinaryCrossEntropy, or two outputs");
+                break;
+            case LossKind.Perceptron when activation != ActivationKind.Step:
+                context.Report(DiagnosticDescriptors.PerceptronNeedsStep, lastDeclaration.Location, activation);
+                break;
+        }
+        if (activation == ActivationKind.Softmax && last.OutputSize < 2)
+        {
+            context.Report(DiagnosticDescriptors.LossDoesNotFitOutput, lastDeclaration.Location, loss, last.OutputSize,
+                "softmax over a single value is always 1; use Activation.Sigmoid for one output");
+        }
+        if (activation == ActivationKind.Step && loss is not (LossKind.Perceptron or LossKind.None))
+            context.Report(DiagnosticDescriptors.StepMisused, lastDeclaration.Location, last.Index);
+    }
+}
+
+/// <summary>What a validation pass is collecting: the diagnostics, and whether any is an error.</summary>
+internal sealed class ValidationContext(NetworkDeclaration declaration, List<DiagnosticInfo> diagnostics)
+{
+    public NetworkDeclaration Declaration { get; } = declaration;
+
+    public bool HasErrors { get; private set; }
+
+    public void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo? location, params object[] args)
+    {
+        if (descriptor.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error)
+            HasErrors = true;
+        diagnostics.Add(DiagnosticInfo.Create(descriptor, location ?? Declaration.NetworkAttributeLocation, args));
+    }
+}
