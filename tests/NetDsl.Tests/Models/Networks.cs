@@ -2,9 +2,68 @@ using NetDsl;
 
 namespace NetDsl.Tests.Models;
 
-/// <summary>The digits classifier of the README: 64 pixels → 32 ReLU → 10 logits.</summary>
+// Networks declared the way users declare them; the generator builds them with the test project.
+
+/// <summary>Digits: 64 pixels → 64 ReLU → 10 logits.</summary>
 [Network(Loss = Loss.SoftmaxCrossEntropy)]
 [Input(64)]
-[Dense(32, Activation.ReLU)]
+[Dense(64, Activation.ReLU)]
 [Dense(10)]
 public partial class DigitsClassifier;
+
+/// <summary>Iris: 4 measurements → 16 tanh → 3 logits.</summary>
+[Network(Loss = Loss.SoftmaxCrossEntropy)]
+[Input(4)]
+[Dense(16, Activation.Tanh)]
+[Dense(3)]
+public partial class IrisClassifier;
+
+/// <summary>Diabetes progression: 10 standardized features → 16 ReLU → 1.</summary>
+[Network(Loss = Loss.MeanSquaredError)]
+[Input(10)]
+[Dense(16, Activation.ReLU)]
+[Dense(1)]
+public partial class DiabetesRegressor;
+
+/// <summary>The classic perceptron on two inputs.</summary>
+[Network(Loss = Loss.Perceptron)]
+[Input(2)]
+[Dense(1, Activation.Step)]
+public partial class Perceptron2;
+
+/// <summary>A perceptron with several independent step outputs.</summary>
+[Network(Loss = Loss.Perceptron)]
+[Input(5)]
+[Dense(3, Activation.Step)]
+public partial class Perceptron5x3;
+
+/// <summary>Every differentiable activation, odd sizes, softmax output under MSE (so softmax's own backward runs).</summary>
+[Network(Loss = Loss.MeanSquaredError)]
+[Input(7)]
+[Dense(9, Activation.LeakyReLU, NegativeSlope = 0.1f)]
+[Dense(5, Activation.Sigmoid)]
+[Dense(6, Activation.Tanh)]
+[Dense(4, Activation.Softmax)]
+public partial class MixedActivations;
+
+/// <summary>Binary cross-entropy on logits over three independent outputs.</summary>
+[Network(Loss = Loss.BinaryCrossEntropy)]
+[Input(5)]
+[Dense(6, Activation.ReLU)]
+[Dense(3)]
+public partial class MultiLabel;
+
+/// <summary>Sizes around the vector widths (16 floats per AVX-512 vector), so every remainder path runs.</summary>
+[Network(Loss = Loss.SoftmaxCrossEntropy)]
+[Input(33)]
+[Dense(65, Activation.ReLU)]
+[Dense(17, Activation.LeakyReLU)]
+[Dense(11)]
+public partial class OddSizes;
+
+/// <summary>The Fashion-MNIST recipe's shape, for the allocation and threading tests.</summary>
+[Network(Loss = Loss.SoftmaxCrossEntropy)]
+[Input(784)]
+[Dense(128, Activation.ReLU)]
+[Dense(10)]
+public partial class Mlp784;
