@@ -60,7 +60,7 @@ internal static class Emitter
         w.WriteLine("/// </code>");
         w.WriteLine("/// <para>Parameters live in one buffer in the order of the table, each weight matrix row-major <c>[out, in]</c> as in PyTorch.</para>");
         w.WriteLine("/// </remarks>");
-        w.WriteLine($"partial class {network.ClassName}");
+        w.WriteLine($"partial class {network.ClassName} : global::NetDsl.{(network.Loss == LossKind.None ? "INetwork" : "ITrainableNetwork")}");
         w.OpenBlock();
 
         w.WriteLine("/// <summary>The number of values in one input sample.</summary>");
@@ -165,7 +165,29 @@ internal static class Emitter
             w.WriteLine("if (length != batch * OutputSize)");
             w.WriteLine("    throw new global::System.ArgumentException($\"{name} holds {length} values but {batch} samples of {OutputSize} outputs need {batch * OutputSize}.\", name);");
         });
+        w.WriteLine();
+        EmitInterface(w, network);
         w.CloseBlock();
+    }
+
+    /// <summary>The explicit implementation of <c>INetwork</c> (and <c>ITrainableNetwork</c>), forwarding to the typed members.</summary>
+    private static void EmitInterface(SourceWriter w, NetworkModel network)
+    {
+        const string Span = "global::System.Span<float>", ReadOnlySpan = "global::System.ReadOnlySpan<float>", Base = "global::NetDsl.NetworkWorkspace";
+        w.WriteLine("// INetwork, for code that works with any generated network; the typed members above are the fast path.");
+        w.WriteLine("int global::NetDsl.INetwork.InputSize => InputSize;");
+        w.WriteLine("int global::NetDsl.INetwork.OutputSize => OutputSize;");
+        w.WriteLine($"{Base} global::NetDsl.INetwork.CreateWorkspace(int maxBatchSize) => new Workspace(maxBatchSize);");
+        w.WriteLine($"void global::NetDsl.INetwork.Forward({ReadOnlySpan} inputs, {Span} outputs, {Base} workspace) => Forward(inputs, outputs, AsWorkspace(workspace));");
+        w.WriteLine($"void global::NetDsl.INetwork.Backward({ReadOnlySpan} inputs, {ReadOnlySpan} outputGradient, {Span} inputGradient, {Base} workspace) => Backward(inputs, outputGradient, inputGradient, AsWorkspace(workspace));");
+        if (network.Loss != LossKind.None)
+        {
+            w.WriteLine($"float global::NetDsl.ITrainableNetwork.ComputeLoss({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Base} workspace) => ComputeLoss(inputs, targets, AsWorkspace(workspace));");
+            w.WriteLine($"float global::NetDsl.ITrainableNetwork.TrainStep({ReadOnlySpan} inputs, {ReadOnlySpan} targets, global::NetDsl.IOptimizer optimizer, {Base} workspace) => TrainStep(inputs, targets, optimizer, AsWorkspace(workspace));");
+        }
+        w.WriteLine();
+        w.WriteLine($"private static Workspace AsWorkspace({Base} workspace) => workspace as Workspace ?? throw new global::System.ArgumentException(");
+        w.WriteLine($"    $\"The workspace must be a {network.ClassName}.Workspace, not {{workspace?.GetType().Name ?? \"null\"}}: create it with CreateWorkspace on this network.\", nameof(workspace));");
     }
 
     /// <summary>The summary table, one string per line.</summary>
@@ -204,7 +226,7 @@ internal static class Emitter
         w.WriteLine("/// samples. Create one once and reuse it: passes allocate nothing. Use one workspace per thread.");
         w.WriteLine("/// </summary>");
         w.WriteLine(GeneratedCode);
-        w.WriteLine("public sealed class Workspace");
+        w.WriteLine("public sealed class Workspace : global::NetDsl.NetworkWorkspace");
         w.OpenBlock();
         foreach (LayerModel layer in network.Layers)
         {
@@ -215,19 +237,16 @@ internal static class Emitter
         }
         w.WriteLine();
         w.WriteLine("/// <summary>Allocates the buffers for batches of up to <paramref name=\"maxBatchSize\"/> samples.</summary>");
-        w.Block("public Workspace(int maxBatchSize = 1)", () =>
+        w.WriteLine("public Workspace(int maxBatchSize = 1)");
+        w.WriteLine("    : base(maxBatchSize)");
+        w.Block("", () =>
         {
-            w.WriteLine("global::System.ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatchSize);");
-            w.WriteLine("MaxBatchSize = maxBatchSize;");
             foreach (LayerModel layer in network.Layers)
             {
                 w.WriteLine($"Layer{layer.Index}Output = new float[maxBatchSize * {layer.OutputSize}];");
                 w.WriteLine($"Layer{layer.Index}Gradient = new float[maxBatchSize * {layer.OutputSize}];");
             }
         });
-        w.WriteLine();
-        w.WriteLine("/// <summary>The largest batch this workspace holds.</summary>");
-        w.WriteLine("public int MaxBatchSize { get; }");
         w.CloseBlock();
         w.CloseBlock();
     }

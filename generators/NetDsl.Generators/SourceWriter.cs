@@ -43,7 +43,8 @@ internal sealed class SourceWriter
     /// <summary>Writes a block: <paramref name="header"/>, braces, and the body written by <paramref name="body"/>.</summary>
     public void Block(string header, Action body)
     {
-        WriteLine(header);
+        if (header.Length > 0)
+            WriteLine(header);
         OpenBlock();
         body();
         CloseBlock();
