@@ -8,6 +8,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace NetDsl.Serialization;
 
@@ -403,6 +404,12 @@ public static class SafeTensors
                 $"The header does not start with '{{' (it starts with byte 0x{text[0]:X2}), so it is not the JSON object a safetensors header must be. " +
                 "The file is corrupt or not a safetensors file." + GuessFileKind(prefix));
 
+        ReadOnlySpan<byte> json = text.AsSpan(0, headerLength);
+        if (!Utf8.IsValid(json))
+            throw new WeightFileException(
+                $"The header is not valid UTF-8 (bad byte at header offset {FirstInvalidUtf8(json)}), as the safetensors format requires. " +
+                "The file is corrupt or not a safetensors file; save it again.");
+
         JsonDocument document;
         try
         {
@@ -419,6 +426,18 @@ public static class SafeTensors
         {
             return ParseHeader(document.RootElement, headerLength, input, checkDataLength);
         }
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        int index = 0;
+        while (index < bytes.Length)
+        {
+            if (Rune.DecodeFromUtf8(bytes[index..], out _, out int consumed) != OperationStatus.Done)
+                return index;
+            index += consumed;
+        }
+        return index;
     }
 
     private static Header ParseHeader(JsonElement root, int headerLength, Input input, bool checkDataLength)
