@@ -71,8 +71,8 @@ internal static class St
     public static int[] Bits(float[] values) => Array.ConvertAll(values, BitConverter.SingleToInt32Bits);
 }
 
-/// <summary>A read-only stream that cannot seek or tell its length and returns at most 3 bytes per read.</summary>
-internal sealed class NonSeekableStream(byte[] data) : Stream
+/// <summary>A read-only stream that cannot seek or tell its length and returns at most <paramref name="maxRead"/> (default 3) bytes per read.</summary>
+internal sealed class NonSeekableStream(byte[] data, int maxRead = 3) : Stream
 {
     private int _position;
 
@@ -89,7 +89,7 @@ internal sealed class NonSeekableStream(byte[] data) : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        int n = Math.Min(Math.Min(buffer.Length, 3), data.Length - _position);
+        int n = Math.Min(Math.Min(buffer.Length, maxRead), data.Length - _position);
         data.AsSpan(_position, n).CopyTo(buffer);
         _position += n;
         return n;

@@ -123,6 +123,27 @@ public class SafeTensorsTests
         Assert.Equal(parameters, loaded);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void RoundTrip_WithAHeaderAndATensorLargerThanTheReadChunks(bool seekable)
+    {
+        // 3000 small tensors make a header of about 200 KB; one tensor of 40,000 floats spans several 64 KB chunks.
+        var tensors = new List<ParameterTensor>();
+        int offset = 0;
+        for (int i = 0; i < 3000; i++, offset += 2)
+            tensors.Add(new ParameterTensor($"layers.{i}.bias", offset, [2]));
+        tensors.Add(new ParameterTensor("big.weight", offset, [200, 200]));
+        float[] parameters = St.Ramp(offset + 40_000, start: -3f);
+
+        byte[] file = St.Save(parameters, [.. tensors]);
+        Assert.True(BinaryPrimitives.ReadUInt64LittleEndian(file) > 150_000);
+        var loaded = new float[parameters.Length];
+        Stream stream = seekable ? new MemoryStream(file) : new NonSeekableStream(file, maxRead: 4096);
+        SafeTensors.Load(stream, loaded, [.. tensors]);
+        Assert.Equal(parameters, loaded);
+    }
+
     [Fact]
     public void Load_AcceptsAnyKeyOrderInsideEntries_MetadataAnywhere_AndZeroSizedTensors()
     {
