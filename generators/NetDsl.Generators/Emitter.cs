@@ -120,11 +120,7 @@ internal static class Emitter
 
         w.WriteLine("/// <summary>Writes <see cref=\"Parameters\"/> to a safetensors file that PyTorch's <c>load_state_dict</c> reads.</summary>");
         w.WriteLine(GeneratedCode);
-        w.Block("public void SaveParameters(string path)", () =>
-        {
-            w.WriteLine("using global::System.IO.FileStream stream = global::System.IO.File.Create(path);");
-            w.WriteLine("SaveParameters(stream);");
-        });
+        w.WriteLine("public void SaveParameters(string path) => global::NetDsl.Serialization.SafeTensors.Save(path, _parameters, s_parameterTensors);");
         w.WriteLine();
         w.WriteLine("/// <summary>Writes <see cref=\"Parameters\"/> in the safetensors format to <paramref name=\"destination\"/>.</summary>");
         w.WriteLine(GeneratedCode);
@@ -136,11 +132,7 @@ internal static class Emitter
         w.WriteLine("/// it throws and leaves the parameters unchanged.");
         w.WriteLine("/// </summary>");
         w.WriteLine(GeneratedCode);
-        w.Block("public void LoadParameters(string path)", () =>
-        {
-            w.WriteLine("using global::System.IO.FileStream stream = global::System.IO.File.OpenRead(path);");
-            w.WriteLine("LoadParameters(stream);");
-        });
+        w.WriteLine("public void LoadParameters(string path) => global::NetDsl.Serialization.SafeTensors.Load(path, _parameters, s_parameterTensors);");
         w.WriteLine();
         w.WriteLine("/// <summary>Reads <see cref=\"Parameters\"/> in the safetensors format from <paramref name=\"source\"/>; see <see cref=\"LoadParameters(string)\"/>.</summary>");
         w.WriteLine(GeneratedCode);
