@@ -161,7 +161,7 @@ public class GeneratedNetworkTests
             var y = new float[t.Length];
             network.Forward(input, y, workspace);
             var dy = new float[t.Length];
-            Kernels.LossFunctions.SoftmaxCrossEntropy(y, t, dy, OddSizes.OutputSize);
+            NetDsl.Kernels.LossFunctions.SoftmaxCrossEntropy(y, t, dy, OddSizes.OutputSize);
             network.Backward(input, dy, dx, workspace);
             return loss;
         }, x, targets, batch, OddSizes.OutputSize);
@@ -188,7 +188,7 @@ public class GeneratedNetworkTests
             var y = new float[t.Length];
             network.Forward(input, y, workspace);
             var dy = new float[t.Length];
-            Kernels.LossFunctions.BinaryCrossEntropy(y, t, dy);
+            NetDsl.Kernels.LossFunctions.BinaryCrossEntropy(y, t, dy);
             network.Backward(input, dy, dx, workspace);
             return loss;
         }, x, targets, batch, MultiLabel.OutputSize);
@@ -213,7 +213,7 @@ public class GeneratedNetworkTests
             var y = new float[t.Length];
             network.Forward(input, y, workspace);
             var dy = new float[t.Length];
-            Kernels.LossFunctions.MeanSquaredError(y, t, dy);
+            NetDsl.Kernels.LossFunctions.MeanSquaredError(y, t, dy);
             network.Backward(input, dy, dx, workspace);
             return loss;
         }, x, targets, batch, 1);
