@@ -3,8 +3,6 @@
 // Change the declaration, not this file: it is rewritten on every build.
 #nullable enable
 
-using System; // for the AsSpan extension; types are written with global:: so no name here can clash with yours
-
 namespace Demo
 {
     /// <remarks>
