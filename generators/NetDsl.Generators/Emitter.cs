@@ -321,7 +321,7 @@ internal static class Emitter
         LayerModel last = network.OutputLayer;
         int n = last.OutputSize;
         w.WriteLine();
-        w.WriteLine($"/// <summary>The mean {network.Loss} loss of the network on a batch, against <paramref name=\"targets\"/> (<c>B</c> rows of <see cref=\"OutputSize\"/>).</summary>");
+        w.WriteLine($"/// <summary>The <see cref=\"global::NetDsl.Loss.{network.Loss}\"/> loss of the network on a batch against <paramref name=\"targets\"/> (<c>B</c> rows of <see cref=\"OutputSize\"/>), without training.</summary>");
         w.WriteLine(GeneratedCode);
         w.Block("public float ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace)", () =>
         {
@@ -366,7 +366,7 @@ internal static class Emitter
 
     private static string LossMath(LossKind loss, string y) => loss switch
     {
-        LossKind.MeanSquaredError => $"L = mean((y − t)²) over all outputs;  dL/d{y} = 2(y − t) / (B·OutputSize)",
+        LossKind.MeanSquaredError => $"L = mean(({y} − t)²) over all outputs;  dL/d{y} = 2({y} − t) / (B·OutputSize)",
         LossKind.BinaryCrossEntropy => $"L = mean(max(z,0) − z·t + log(1 + e^−|z|)) with logits z = {y};  dL/d{y} = (σ(z) − t) / (B·OutputSize)",
         LossKind.SoftmaxCrossEntropy => $"L = mean over the batch of −Σ t·log softmax({y});  dL/d{y} = (softmax({y}) − t) / B",
         LossKind.Perceptron => $"L = fraction of wrong outputs;  dL/d{y} = ({y} − t) / B, the perceptron rule's error term",

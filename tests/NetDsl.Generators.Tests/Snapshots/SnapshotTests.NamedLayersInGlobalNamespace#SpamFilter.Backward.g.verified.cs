@@ -52,7 +52,7 @@ partial class SpamFilter
             global::NetDsl.Kernels.Gemm.Multiply(dz0, parameters.Slice(Layer0WeightOffset, 32), inputGradient, m: batch, n: 4, k: 8);
     }
 
-    /// <summary>The mean BinaryCrossEntropy loss of the network on a batch, against <paramref name="targets"/> (<c>B</c> rows of <see cref="OutputSize"/>).</summary>
+    /// <summary>The <see cref="global::NetDsl.Loss.BinaryCrossEntropy"/> loss of the network on a batch against <paramref name="targets"/> (<c>B</c> rows of <see cref="OutputSize"/>), without training.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
     public float ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace)
     {

@@ -43,7 +43,7 @@ namespace Demo
                 global::NetDsl.Kernels.Gemm.Multiply(dz0, parameters.Slice(Layer0WeightOffset, 2), inputGradient, m: batch, n: 2, k: 1);
         }
 
-        /// <summary>The mean Perceptron loss of the network on a batch, against <paramref name="targets"/> (<c>B</c> rows of <see cref="OutputSize"/>).</summary>
+        /// <summary>The <see cref="global::NetDsl.Loss.Perceptron"/> loss of the network on a batch against <paramref name="targets"/> (<c>B</c> rows of <see cref="OutputSize"/>), without training.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
         public float ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace)
         {

@@ -54,7 +54,7 @@ namespace Demo.Regression
                 global::NetDsl.Kernels.Gemm.Multiply(dz0, parameters.Slice(Layer0WeightOffset, 320), inputGradient, m: batch, n: 10, k: 32);
         }
 
-        /// <summary>The mean MeanSquaredError loss of the network on a batch, against <paramref name="targets"/> (<c>B</c> rows of <see cref="OutputSize"/>).</summary>
+        /// <summary>The <see cref="global::NetDsl.Loss.MeanSquaredError"/> loss of the network on a batch against <paramref name="targets"/> (<c>B</c> rows of <see cref="OutputSize"/>), without training.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
         public float ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace)
         {
@@ -77,7 +77,7 @@ namespace Demo.Regression
             CheckOutputLength(targets.Length, batch, nameof(targets));
             ForwardCore(inputs, batch, workspace);
 
-            // L = mean((y − t)²) over all outputs;  dL/dy1 = 2(y − t) / (B·OutputSize)
+            // L = mean((y1 − t)²) over all outputs;  dL/dy1 = 2(y1 − t) / (B·OutputSize)
             float loss = global::NetDsl.Kernels.LossFunctions.MeanSquaredError(workspace.Layer1Output.AsSpan(0, batch * 1), targets, workspace.Layer1Gradient.AsSpan(0, batch * 1));
             if (!float.IsFinite(loss))
                 throw new global::System.ArithmeticException($"The loss of this batch is {loss}: training diverged, or the inputs or targets hold NaN or infinity. Check the data, scale the inputs, or lower the learning rate.");

@@ -54,7 +54,7 @@ namespace Demo
                 global::NetDsl.Kernels.Gemm.Multiply(dz0, parameters.Slice(Layer0WeightOffset, 2048), inputGradient, m: batch, n: 64, k: 32);
         }
 
-        /// <summary>The mean SoftmaxCrossEntropy loss of the network on a batch, against <paramref name="targets"/> (<c>B</c> rows of <see cref="OutputSize"/>).</summary>
+        /// <summary>The <see cref="global::NetDsl.Loss.SoftmaxCrossEntropy"/> loss of the network on a batch against <paramref name="targets"/> (<c>B</c> rows of <see cref="OutputSize"/>), without training.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
         public float ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace)
         {
