@@ -49,24 +49,30 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                 context.AddSource(hintName, source);
         });
 
-        // Layer attributes on a class without [Network] would silently do nothing: warn.
+        // Layer attributes on a class without [Network] would silently do nothing: warn. One provider per layer
+        // attribute kind, all collected together, so a class with [Input] and [Dense] still gets a single warning.
+        IncrementalValueProvider<ImmutableArray<DiagnosticInfo>>? orphans = null;
         foreach (string layerAttribute in Parser.LayerKinds.Keys)
         {
-            IncrementalValuesProvider<DiagnosticInfo> orphans = context.SyntaxProvider
+            IncrementalValueProvider<ImmutableArray<DiagnosticInfo>> ofKind = context.SyntaxProvider
                 .ForAttributeWithMetadataName(
                     layerAttribute,
                     predicate: static (node, _) => node is ClassDeclarationSyntax,
                     transform: static (context, _) => Parser.ParseOrphan(context))
                 .Where(static info => info is not null)
                 .Select(static (info, _) => info!)
-                .WithTrackingName(StepNames.Orphans);
-            context.RegisterSourceOutput(orphans.Collect(), static (context, infos) =>
-            {
-                // One warning per class even if it carries several layer attributes of this kind.
-                foreach (DiagnosticInfo info in infos.Distinct())
-                    context.ReportDiagnostic(info.ToDiagnostic());
-            });
+                .WithTrackingName(StepNames.Orphans)
+                .Collect();
+            orphans = orphans is null
+                ? ofKind
+                : orphans.Value.Combine(ofKind).Select(static (pair, _) => pair.Left.AddRange(pair.Right));
         }
+        context.RegisterSourceOutput(orphans!.Value, static (context, infos) =>
+        {
+            // One warning per class even if it carries several layer attributes.
+            foreach (DiagnosticInfo info in infos.Distinct())
+                context.ReportDiagnostic(info.ToDiagnostic());
+        });
     }
 }
 

@@ -35,25 +35,27 @@ internal static class Validator
 
         // The input comes first and once; everything after it is a computing layer.
         EquatableArray<int> inputShape = default;
-        int firstLayer = 0;
         if (declaration.Layers.Count > 0 && declaration.Layers[0].Kind == LayerKind.Input)
         {
             inputShape = InputLayer.Validate(declaration.Layers[0], context);
-            firstLayer = 1;
         }
         else
         {
             context.Report(DiagnosticDescriptors.MissingInput, declaration.Layers.Count > 0 ? declaration.Layers[0].Location : declaration.NetworkAttributeLocation, declaration.ClassName);
         }
 
+        // An [Input] after a layer was already reported as missing-or-not-first above: only a second one is a duplicate.
+        bool seenInput = false;
         var computing = new List<LayerDeclaration>();
-        for (int i = firstLayer; i < declaration.Layers.Count; i++)
+        for (int i = 0; i < declaration.Layers.Count; i++)
         {
             LayerDeclaration layer = declaration.Layers[i];
-            if (layer.Kind == LayerKind.Input)
+            if (layer.Kind != LayerKind.Input)
+                computing.Add(layer);
+            else if (seenInput)
                 context.Report(DiagnosticDescriptors.DuplicateInput, layer.Location, declaration.ClassName);
             else
-                computing.Add(layer);
+                seenInput = true;
         }
         if (computing.Count == 0)
             context.Report(DiagnosticDescriptors.NoLayers, declaration.NetworkAttributeLocation, declaration.ClassName);
