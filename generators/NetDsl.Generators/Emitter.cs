@@ -218,7 +218,7 @@ internal static class Emitter
         w.WriteLine($"partial class {network.ClassName}");
         w.OpenBlock();
         w.WriteLine("/// <summary>");
-        w.WriteLine("/// The activations and gradients of one forward and backward pass for batches of up to <see cref=\"MaxBatchSize\"/>");
+        w.WriteLine("/// The activations and gradients of one forward and backward pass for batches of up to <see cref=\"global::NetDsl.NetworkWorkspace.MaxBatchSize\"/>");
         w.WriteLine("/// samples. Create one once and reuse it: passes allocate nothing. Use one workspace per thread.");
         w.WriteLine("/// </summary>");
         w.WriteLine(GeneratedCode);

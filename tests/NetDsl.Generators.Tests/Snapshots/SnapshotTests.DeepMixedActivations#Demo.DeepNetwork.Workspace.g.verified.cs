@@ -8,11 +8,11 @@ namespace Demo
     partial class DeepNetwork
     {
         /// <summary>
-        /// The activations and gradients of one forward and backward pass for batches of up to <see cref="MaxBatchSize"/>
+        /// The activations and gradients of one forward and backward pass for batches of up to <see cref="global::NetDsl.NetworkWorkspace.MaxBatchSize"/>
         /// samples. Create one once and reuse it: passes allocate nothing. Use one workspace per thread.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
-        public sealed class Workspace
+        public sealed class Workspace : global::NetDsl.NetworkWorkspace
         {
             /// <summary>y0[B,256]: layer 0's output.</summary>
             internal readonly float[] Layer0Output;
@@ -37,9 +37,8 @@ namespace Demo
 
             /// <summary>Allocates the buffers for batches of up to <paramref name="maxBatchSize"/> samples.</summary>
             public Workspace(int maxBatchSize = 1)
+                : base(maxBatchSize)
             {
-                global::System.ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatchSize);
-                MaxBatchSize = maxBatchSize;
                 Layer0Output = new float[maxBatchSize * 256];
                 Layer0Gradient = new float[maxBatchSize * 256];
                 Layer1Output = new float[maxBatchSize * 128];
@@ -51,9 +50,6 @@ namespace Demo
                 Layer4Output = new float[maxBatchSize * 10];
                 Layer4Gradient = new float[maxBatchSize * 10];
             }
-
-            /// <summary>The largest batch this workspace holds.</summary>
-            public int MaxBatchSize { get; }
         }
     }
 }

@@ -15,7 +15,7 @@
 /// </code>
 /// <para>Parameters live in one buffer in the order of the table, each weight matrix row-major <c>[out, in]</c> as in PyTorch.</para>
 /// </remarks>
-partial class SpamFilter
+partial class SpamFilter : global::NetDsl.ITrainableNetwork
 {
     /// <summary>The number of values in one input sample.</summary>
     public const int InputSize = 4;
@@ -81,11 +81,7 @@ partial class SpamFilter
 
     /// <summary>Writes <see cref="Parameters"/> to a safetensors file that PyTorch's <c>load_state_dict</c> reads.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
-    public void SaveParameters(string path)
-    {
-        using global::System.IO.FileStream stream = global::System.IO.File.Create(path);
-        SaveParameters(stream);
-    }
+    public void SaveParameters(string path) => global::NetDsl.Serialization.SafeTensors.Save(path, _parameters, s_parameterTensors);
 
     /// <summary>Writes <see cref="Parameters"/> in the safetensors format to <paramref name="destination"/>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
@@ -97,11 +93,7 @@ partial class SpamFilter
     /// it throws and leaves the parameters unchanged.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
-    public void LoadParameters(string path)
-    {
-        using global::System.IO.FileStream stream = global::System.IO.File.OpenRead(path);
-        LoadParameters(stream);
-    }
+    public void LoadParameters(string path) => global::NetDsl.Serialization.SafeTensors.Load(path, _parameters, s_parameterTensors);
 
     /// <summary>Reads <see cref="Parameters"/> in the safetensors format from <paramref name="source"/>; see <see cref="LoadParameters(string)"/>.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
@@ -125,4 +117,16 @@ partial class SpamFilter
         if (length != batch * OutputSize)
             throw new global::System.ArgumentException($"{name} holds {length} values but {batch} samples of {OutputSize} outputs need {batch * OutputSize}.", name);
     }
+
+    // INetwork, for code that works with any generated network; the typed members above are the fast path.
+    int global::NetDsl.INetwork.InputSize => InputSize;
+    int global::NetDsl.INetwork.OutputSize => OutputSize;
+    global::NetDsl.NetworkWorkspace global::NetDsl.INetwork.CreateWorkspace(int maxBatchSize) => new Workspace(maxBatchSize);
+    void global::NetDsl.INetwork.Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, global::NetDsl.NetworkWorkspace workspace) => Forward(inputs, outputs, AsWorkspace(workspace));
+    void global::NetDsl.INetwork.Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient, global::NetDsl.NetworkWorkspace workspace) => Backward(inputs, outputGradient, inputGradient, AsWorkspace(workspace));
+    float global::NetDsl.ITrainableNetwork.ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::NetDsl.NetworkWorkspace workspace) => ComputeLoss(inputs, targets, AsWorkspace(workspace));
+    float global::NetDsl.ITrainableNetwork.TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::NetDsl.IOptimizer optimizer, global::NetDsl.NetworkWorkspace workspace) => TrainStep(inputs, targets, optimizer, AsWorkspace(workspace));
+
+    private static Workspace AsWorkspace(global::NetDsl.NetworkWorkspace workspace) => workspace as Workspace ?? throw new global::System.ArgumentException(
+        $"The workspace must be a SpamFilter.Workspace, not {workspace?.GetType().Name ?? "null"}: create it with CreateWorkspace on this network.", nameof(workspace));
 }

@@ -8,11 +8,11 @@ namespace Demo.Regression
     partial class Regressor
     {
         /// <summary>
-        /// The activations and gradients of one forward and backward pass for batches of up to <see cref="MaxBatchSize"/>
+        /// The activations and gradients of one forward and backward pass for batches of up to <see cref="global::NetDsl.NetworkWorkspace.MaxBatchSize"/>
         /// samples. Create one once and reuse it: passes allocate nothing. Use one workspace per thread.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
-        public sealed class Workspace
+        public sealed class Workspace : global::NetDsl.NetworkWorkspace
         {
             /// <summary>y0[B,32]: layer 0's output.</summary>
             internal readonly float[] Layer0Output;
@@ -25,17 +25,13 @@ namespace Demo.Regression
 
             /// <summary>Allocates the buffers for batches of up to <paramref name="maxBatchSize"/> samples.</summary>
             public Workspace(int maxBatchSize = 1)
+                : base(maxBatchSize)
             {
-                global::System.ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatchSize);
-                MaxBatchSize = maxBatchSize;
                 Layer0Output = new float[maxBatchSize * 32];
                 Layer0Gradient = new float[maxBatchSize * 32];
                 Layer1Output = new float[maxBatchSize * 1];
                 Layer1Gradient = new float[maxBatchSize * 1];
             }
-
-            /// <summary>The largest batch this workspace holds.</summary>
-            public int MaxBatchSize { get; }
         }
     }
 }
