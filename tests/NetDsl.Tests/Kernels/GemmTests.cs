@@ -1,0 +1,203 @@
+using System;
+using NetDsl.Kernels;
+using NetDsl.Tests.Reference;
+using Xunit;
+
+namespace NetDsl.Tests.Kernels;
+
+/// <summary>
+/// Every product at every SIMD width against <see cref="ScalarReference"/>, over a grid of sizes that hits every tile and
+/// vector remainder. The tolerance is the classic bound for a float dot product of <c>k</c> terms,
+/// <c>|ĉ - c| ≤ γ·Σ|a·b|</c> with <c>γ = (2k + 4)·2⁻²⁴</c> (one or two roundings per term, plus the bias): any correct
+/// summation order passes, and any indexing mistake fails by orders of magnitude.
+/// </summary>
+public class GemmTests
+{
+    private static readonly int[] Sizes = [1, 2, 3, 5, 8, 17, 33, 64, 100];
+    private static readonly (int m, int n, int k)[] LayerSizes = [(128, 10, 784), (128, 784, 10), (1, 128, 784), (7, 130, 300)];
+    private const double UnitRoundoff = 1.0 / (1 << 24);
+    private const float Sentinel = 12345.5f;
+
+    public static TheoryData<string> Widths => TestData.Widths;
+
+    [Theory, MemberData(nameof(Widths))]
+    public void ProductsMatchReferenceOverSizeGrid(string widthName)
+    {
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(1);
+        foreach (int m in Sizes)
+            foreach (int n in Sizes)
+                foreach (int k in Sizes)
+                {
+                    CheckAll(random, m, n, k, withBias: (m + n + k) % 2 == 0, width);
+                }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
+    public void ProductsMatchReferenceAtLayerSizes(string widthName)
+    {
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(2);
+        foreach (var (m, n, k) in LayerSizes)
+        {
+            CheckAll(random, m, n, k, withBias: true, width);
+        }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
+    public void SumRowsMatchesReference(string widthName)
+    {
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(3);
+        foreach (int m in Sizes)
+            foreach (int n in TestData.Lengths())
+            {
+                float[] a = TestData.Uniform(random, m * n);
+                float[] sums = Guarded(n, out int used);
+                Gemm.SumRowsAt(a, sums.AsSpan(0, used), m, n, width);
+                double[] expected = ScalarReference.SumRows(ScalarReference.ToDouble(a), m, n);
+                double[] absolute = ScalarReference.SumRows(Abs(a), m, n);
+                TestData.Near(expected, sums.AsSpan(0, used), j => (m + 1) * UnitRoundoff * absolute[j], $"SumRows m={m} n={n}");
+                AssertSentinels(sums, used);
+            }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
+    public void FusedActivationRunsOnEveryRowBlock(string widthName)
+    {
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(4);
+        const int k = 20;
+        foreach (int m in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 13 })
+            foreach (int n in new[] { 1, 3, 10, 17 })
+            {
+                float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
+                double[] z = ScalarReference.DenseForward(ScalarReference.ToDouble(a), ScalarReference.ToDouble(b), ScalarReference.ToDouble(bias), m, k, n);
+                foreach (Activation kind in new[] { Activation.ReLU, Activation.LeakyReLU, Activation.Sigmoid, Activation.Tanh, Activation.Softmax, Activation.Step })
+                {
+                    var c = new float[m * n];
+                    RunFused(kind, a, b, bias, c, m, n, k, width);
+                    double[] expected = ScalarReference.Activate(kind, z, n, leakySlope: 0.01f);
+                    // Near z = 0 the step may flip on rounding; nothing else has a jump.
+                    TestData.Near(expected, c, i => kind == Activation.Step && Math.Abs(z[i]) < 1e-4 ? 1 : 1e-5, $"{kind} m={m} n={n}");
+                }
+            }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
+    public void EmptyDepthGivesBiasOrZero(string widthName)
+    {
+        SimdWidth width = TestData.Width(widthName);
+        float[] bias = [1f, -2f, 3f];
+        float[] c = [float.NaN, float.NaN, float.NaN, float.NaN, float.NaN, float.NaN];
+        Gemm.MultiplyTransposedBAt([], [], bias, c, 2, 3, 0, new IdentityActivation(), width);
+        Assert.Equal([1f, -2f, 3f, 1f, -2f, 3f], c);
+
+        Array.Fill(c, float.NaN);
+        Gemm.MultiplyAt([], [], c, 2, 3, 0, width);
+        Assert.All(c, value => Assert.Equal(0f, value));
+
+        Array.Fill(c, float.NaN);
+        Gemm.MultiplyTransposedAAt([], [], c, 2, 3, 0, width);
+        Assert.All(c, value => Assert.Equal(0f, value));
+
+        // No rows or no columns: nothing to do, and no activation call with an empty row length.
+        Gemm.MultiplyTransposedBAt([], new float[6], [], [], 0, 3, 2, new SoftmaxActivation(), width);
+        Gemm.MultiplyTransposedBAt(new float[4], [], [], [], 2, 0, 2, new SoftmaxActivation(), width);
+    }
+
+    [Fact]
+    public void WrongLengthsAreReportedWithExpectedAndActual()
+    {
+        float[] a = new float[6], b = new float[12], c = new float[8];
+        var error = Assert.Throws<ArgumentException>(() => Gemm.MultiplyTransposedB(a.AsSpan(0, 5), b, [], c, 2, 4, 3, new IdentityActivation()));
+        Assert.Equal("a", error.ParamName);
+        Assert.Contains("Expected length 6", error.Message);
+        Assert.Contains("got 5", error.Message);
+
+        error = Assert.Throws<ArgumentException>(() => Gemm.MultiplyTransposedB(a, b, new float[3], c, 2, 4, 3, new IdentityActivation()));
+        Assert.Equal("bias", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() => Gemm.MultiplyTransposedB(a, b, [], c.AsSpan(0, 7), 2, 4, 3, new IdentityActivation()));
+        Assert.Equal("c", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() => Gemm.Multiply(a, b.AsSpan(0, 11), c, 2, 4, 3));
+        Assert.Equal("b", error.ParamName);
+        Assert.Contains("k·n", error.Message);
+        error = Assert.Throws<ArgumentException>(() => Gemm.MultiplyTransposedA(a, b, c.AsSpan(1), 2, 4, 3));
+        Assert.Equal("c", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() => Gemm.SumRows(c, new float[3], 2, 4));
+        Assert.Equal("sums", error.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply([], [], [], -1, 0, 0));
+    }
+
+    private static void CheckAll(Random random, int m, int n, int k, bool withBias, SimdWidth width)
+    {
+        float[] a = TestData.Uniform(random, m * k);
+        float[] b = TestData.Uniform(random, n * k);
+        float[] bias = withBias ? TestData.Uniform(random, n) : [];
+        double[] ad = ScalarReference.ToDouble(a), bd = ScalarReference.ToDouble(b);
+        double[] absA = Abs(a), absB = Abs(b);
+        string sizes = $"m={m} n={n} k={k} {width}";
+
+        // c[m,n] = a[m,k] · b[n,k]ᵀ + bias
+        float[] c = Guarded(m * n, out int used);
+        Gemm.MultiplyTransposedBAt(a, b, bias, c.AsSpan(0, used), m, n, k, new IdentityActivation(), width);
+        double[] expected = ScalarReference.DenseForward(ad, bd, withBias ? ScalarReference.ToDouble(bias) : null, m, k, n);
+        double[] terms = ScalarReference.DenseForward(absA, absB, withBias ? Abs(bias) : null, m, k, n);
+        TestData.Near(expected, c.AsSpan(0, used), i => Bound(k, terms[i]), $"a·bᵀ {sizes}");
+        AssertSentinels(c, used);
+
+        // c[m,n] = a[m,k] · b[k,n], reading b (n·k values) as [k,n]
+        c = Guarded(m * n, out used);
+        Gemm.MultiplyAt(a, b, c.AsSpan(0, used), m, n, k, width);
+        expected = ScalarReference.MatMul(ad, bd, m, n, k);
+        terms = ScalarReference.MatMul(absA, absB, m, n, k);
+        TestData.Near(expected, c.AsSpan(0, used), i => Bound(k, terms[i]), $"a·b {sizes}");
+        AssertSentinels(c, used);
+
+        // c[m,n] = a[k,m]ᵀ · b[k,n], reading a (m·k values) as [k,m]
+        c = Guarded(m * n, out used);
+        Gemm.MultiplyTransposedAAt(a, b, c.AsSpan(0, used), m, n, k, width);
+        expected = ScalarReference.MatMulTransposedA(ad, bd, m, n, k);
+        terms = ScalarReference.MatMulTransposedA(absA, absB, m, n, k);
+        TestData.Near(expected, c.AsSpan(0, used), i => Bound(k, terms[i]), $"aᵀ·b {sizes}");
+        AssertSentinels(c, used);
+    }
+
+    private static double Bound(int k, double sumOfAbsoluteTerms) => (2 * k + 4) * UnitRoundoff * sumOfAbsoluteTerms + 1e-30;
+
+    /// <summary>An output buffer of <paramref name="used"/> NaNs (so unwritten elements fail) followed by sentinels (so writes past the end fail).</summary>
+    private static float[] Guarded(int length, out int used)
+    {
+        used = length;
+        var buffer = new float[length + 17];
+        buffer.AsSpan(0, length).Fill(float.NaN);
+        buffer.AsSpan(length).Fill(Sentinel);
+        return buffer;
+    }
+
+    private static void AssertSentinels(float[] buffer, int used)
+    {
+        for (int i = used; i < buffer.Length; i++) Assert.Equal(Sentinel, buffer[i]);
+    }
+
+    private static double[] Abs(float[] values)
+    {
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++) result[i] = Math.Abs(values[i]);
+        return result;
+    }
+
+    private static void RunFused(Activation kind, float[] a, float[] b, float[] bias, float[] c, int m, int n, int k, SimdWidth width)
+    {
+        switch (kind)
+        {
+            case Activation.ReLU: Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new ReLUActivation(), width); break;
+            case Activation.LeakyReLU: Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new LeakyReLUActivation(0.01f), width); break;
+            case Activation.Sigmoid: Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new SigmoidActivation(), width); break;
+            case Activation.Tanh: Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new TanhActivation(), width); break;
+            case Activation.Softmax: Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new SoftmaxActivation(), width); break;
+            case Activation.Step: Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new StepActivation(), width); break;
+            default: throw new ArgumentOutOfRangeException(nameof(kind));
+        }
+    }
+}
