@@ -40,7 +40,8 @@ internal static class DataFile
         uint expectedCrc = BinaryPrimitives.ReadUInt32LittleEndian(compressed.AsSpan(compressed.Length - 8));
         uint expectedSizeModulo = BinaryPrimitives.ReadUInt32LittleEndian(compressed.AsSpan(compressed.Length - 4));
 
-        using var output = new MemoryStream(capacity: (int)Math.Min(expectedSizeModulo, 1u << 30));
+        // The trailer of a truncated file is arbitrary: use it only as a bounded capacity hint.
+        using var output = new MemoryStream(capacity: (int)Math.Min(expectedSizeModulo, compressed.Length * 32L));
         try
         {
             using var gzip = new GZipStream(new MemoryStream(compressed, writable: false), CompressionMode.Decompress);

@@ -35,7 +35,7 @@ public static class DelimitedText
         if (rows != targetRows)
         {
             throw new InvalidDataException(
-                $"'{Path.GetFullPath(featuresPath)}' holds {rows} samples but '{Path.GetFullPath(targetsPath)}' holds {targetRows} targets rows; they must match line for line.");
+                $"'{Path.GetFullPath(featuresPath)}' holds {rows} samples but '{Path.GetFullPath(targetsPath)}' holds {targetRows} target rows; they must match line for line.");
         }
 
         return Dataset.FromOwnedArrays(features, featureCount, targets, targetCount);

@@ -381,7 +381,7 @@ public static class SafeTensors
         if (declared > MaxHeaderLength)
             throw new WeightFileException(
                 $"The header length field says {declared:N0} bytes, more than the {MaxHeaderLength:N0}-byte limit of the safetensors format, " +
-                "so this is not a safetensors file or it is corrupt." + GuessFileKind(prefix));
+                "so this is not a safetensors file or it is corrupt. Check that the path points to a .safetensors file, or save it again." + GuessFileKind(prefix));
         if (declared < 2)
             throw new WeightFileException(
                 $"The header length field says {declared} bytes, too short for the JSON object a safetensors header must be. " +

@@ -1,0 +1,56 @@
+using System;
+using NetDsl.Kernels;
+using Xunit;
+
+namespace NetDsl.Tests.Kernels;
+
+/// <summary>After one warm-up call (which may JIT, and sizes optimizer state), no kernel, loss or optimizer step allocates.</summary>
+public class AllocationTests
+{
+    [Fact]
+    public void KernelsLossesAndOptimizerStepsDoNotAllocate()
+    {
+        const int m = 9, n = 17, k = 33;
+        var random = new Random(60);
+        float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
+        float[] c = new float[m * n], dc = new float[m * n], dx = new float[m * k], dw = new float[n * k], db = new float[n];
+        float[] targets = TestData.Uniform(random, m * n);
+        var sgd = new Sgd(0.1f, 0.9f);
+        var plainSgd = new Sgd(0.1f);
+        var adam = new Adam();
+
+        RunAll();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        RunAll();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+
+        void RunAll()
+        {
+            Gemm.MultiplyTransposedB(a, b, bias, c, m, n, k, new IdentityActivation());
+            Gemm.MultiplyTransposedB(a, b, [], c, m, n, k, new ReLUActivation());
+            Gemm.MultiplyTransposedB(a, b, bias, c, m, n, k, new LeakyReLUActivation(0.1f));
+            Gemm.MultiplyTransposedB(a, b, bias, c, m, n, k, new SigmoidActivation());
+            Gemm.MultiplyTransposedB(a, b, bias, c, m, n, k, new TanhActivation());
+            Gemm.MultiplyTransposedB(a, b, bias, c, m, n, k, new StepActivation());
+            Gemm.MultiplyTransposedB(a, b, bias, c, m, n, k, new SoftmaxActivation());
+            new SoftmaxActivation().Backward(c, targets, dc, n);
+            new SigmoidActivation().Backward(c, dc, dc, n);
+            new TanhActivation().Backward(c, dc, dc, n);
+            new ReLUActivation().Backward(c, dc, dc, n);
+            new LeakyReLUActivation(0.1f).Backward(c, dc, dc, n);
+            new IdentityActivation().Backward(c, dc, dc, n);
+            new StepActivation().Backward(c, dc, dc, n);
+            LossFunctions.MeanSquaredError(c, targets, dc);
+            LossFunctions.BinaryCrossEntropy(c, targets, dc);
+            LossFunctions.SoftmaxCrossEntropy(c, targets, dc, n);
+            LossFunctions.Perceptron(c, targets, dc, n);
+            Gemm.Multiply(dc, b, dx, m, k, n);
+            Gemm.MultiplyTransposedA(dc, a, dw, n, k, m);
+            Gemm.SumRows(dc, db, m, n);
+            sgd.Step(b, dw);
+            plainSgd.Step(bias, db);
+            adam.Step(a, dx);
+        }
+    }
+}
