@@ -3,6 +3,7 @@ using System.Linq;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Order;
 using BenchmarkDotNet.Running;
 
 namespace NetDsl.Benchmarks;
@@ -27,6 +28,7 @@ public static class Program
             .AddJob(job.AsDefault())
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddColumn(ThroughputColumns.SamplesPerSecond, ThroughputColumns.GigaflopsPerSecond, ThroughputColumns.PercentOfPeak)
+            .WithOrderer(new DefaultOrderer(SummaryOrderPolicy.Declared, MethodOrderPolicy.Declared))
             .WithOptions(ConfigOptions.JoinSummary);
 
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(benchmarkArgs, config);
