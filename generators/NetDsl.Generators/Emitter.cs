@@ -382,7 +382,7 @@ internal static class Emitter
             w.WriteLine($"// {LossMath(network.Loss, $"y{last.Index}")}");
             w.WriteLine($"float loss = {LossCall(network, $"workspace.Layer{last.Index}Output.AsSpan(0, batch * {n})", $"workspace.Layer{last.Index}Gradient.AsSpan(0, batch * {n})")};");
             w.WriteLine("if (!float.IsFinite(loss))");
-            w.WriteLine("    throw new global::System.ArithmeticException($\"The loss of this batch is {loss}: training diverged, or the inputs or targets hold NaN or infinity. Check the data, scale the inputs, or lower the learning rate.\");");
+            w.WriteLine("    throw new global::System.ArithmeticException($\"The loss of this batch is {loss}: {WhereNonFiniteStarts(inputs, batch, workspace)}. Check the data, scale the inputs, or lower the learning rate.\");");
             w.WriteLine();
             w.WriteLine($"BackwardCore(inputs, batch, default, workspace{TrainingArgument(network, true)});");
             bool anyPenalty = false;
@@ -412,6 +412,21 @@ internal static class Emitter
             w.WriteLine("float loss = ComputeGradients(inputs, targets, workspace, sampleWeights);");
             w.WriteLine("optimizer.Step(_parameters, _gradients);");
             w.WriteLine("return loss;");
+        });
+        w.WriteLine();
+        w.WriteLine("/// <summary>After a non-finite loss in a training pass: the first layer whose output is NaN or infinite, or else the data.</summary>");
+        w.Block("private static string WhereNonFiniteStarts(global::System.ReadOnlySpan<float> inputs, int batch, Workspace workspace)", () =>
+        {
+            w.WriteLine("if (!global::NetDsl.NonFiniteCheck.IsFinite(inputs))");
+            w.WriteLine("    return \"the inputs hold NaN or infinity\";");
+            foreach (LayerModel layer in network.Layers)
+            {
+                if (layer is DropoutLayerModel)
+                    continue; // finite exactly when its input is
+                w.WriteLine($"if (!global::NetDsl.NonFiniteCheck.IsFinite(workspace.Layer{layer.Index}Output.AsSpan(0, batch * {layer.OutputSize})))");
+                w.WriteLine($"    return \"layer {layer.Index} ('{layer.Name}', {LayerEmitter.Kind(layer)} {LayerEmitter.Detail(layer)}) is the first to output NaN or infinity: training diverged\";");
+            }
+            w.WriteLine("return \"every layer's output is finite, so the targets (or sample weights) hold NaN or infinity, or the loss overflowed\";");
         });
     }
 

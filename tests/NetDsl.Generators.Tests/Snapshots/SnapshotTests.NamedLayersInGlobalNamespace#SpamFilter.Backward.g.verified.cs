@@ -86,7 +86,7 @@ partial class SpamFilter
         // L = mean(max(z,0) − z·t + log(1 + e^−|z|)) with logits z = y1;  dL/dy1 = (σ(z) − t) / (B·OutputSize)
         float loss = global::NetDsl.Kernels.LossFunctions.BinaryCrossEntropy(workspace.Layer1Output.AsSpan(0, batch * 1), targets, workspace.Layer1Gradient.AsSpan(0, batch * 1), outputs: 1, sampleWeights);
         if (!float.IsFinite(loss))
-            throw new global::System.ArithmeticException($"The loss of this batch is {loss}: training diverged, or the inputs or targets hold NaN or infinity. Check the data, scale the inputs, or lower the learning rate.");
+            throw new global::System.ArithmeticException($"The loss of this batch is {loss}: {WhereNonFiniteStarts(inputs, batch, workspace)}. Check the data, scale the inputs, or lower the learning rate.");
 
         BackwardCore(inputs, batch, default, workspace);
         return loss;
@@ -109,5 +109,17 @@ partial class SpamFilter
         float loss = ComputeGradients(inputs, targets, workspace, sampleWeights);
         optimizer.Step(_parameters, _gradients);
         return loss;
+    }
+
+    /// <summary>After a non-finite loss in a training pass: the first layer whose output is NaN or infinite, or else the data.</summary>
+    private static string WhereNonFiniteStarts(global::System.ReadOnlySpan<float> inputs, int batch, Workspace workspace)
+    {
+        if (!global::NetDsl.NonFiniteCheck.IsFinite(inputs))
+            return "the inputs hold NaN or infinity";
+        if (!global::NetDsl.NonFiniteCheck.IsFinite(workspace.Layer0Output.AsSpan(0, batch * 8)))
+            return "layer 0 ('fc1', Dense ReLU) is the first to output NaN or infinity: training diverged";
+        if (!global::NetDsl.NonFiniteCheck.IsFinite(workspace.Layer1Output.AsSpan(0, batch * 1)))
+            return "layer 1 ('fc2', Dense Identity) is the first to output NaN or infinity: training diverged";
+        return "every layer's output is finite, so the targets (or sample weights) hold NaN or infinity, or the loss overflowed";
     }
 }

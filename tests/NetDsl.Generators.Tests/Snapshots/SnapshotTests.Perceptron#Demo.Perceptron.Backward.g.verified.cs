@@ -77,7 +77,7 @@ namespace Demo
             // L = fraction of wrong outputs;  dL/dy0 = (y0 − t) / B, the perceptron rule's error term
             float loss = global::NetDsl.Kernels.LossFunctions.Perceptron(workspace.Layer0Output.AsSpan(0, batch * 1), targets, workspace.Layer0Gradient.AsSpan(0, batch * 1), outputs: 1, sampleWeights);
             if (!float.IsFinite(loss))
-                throw new global::System.ArithmeticException($"The loss of this batch is {loss}: training diverged, or the inputs or targets hold NaN or infinity. Check the data, scale the inputs, or lower the learning rate.");
+                throw new global::System.ArithmeticException($"The loss of this batch is {loss}: {WhereNonFiniteStarts(inputs, batch, workspace)}. Check the data, scale the inputs, or lower the learning rate.");
 
             BackwardCore(inputs, batch, default, workspace);
             return loss;
@@ -100,6 +100,16 @@ namespace Demo
             float loss = ComputeGradients(inputs, targets, workspace, sampleWeights);
             optimizer.Step(_parameters, _gradients);
             return loss;
+        }
+
+        /// <summary>After a non-finite loss in a training pass: the first layer whose output is NaN or infinite, or else the data.</summary>
+        private static string WhereNonFiniteStarts(global::System.ReadOnlySpan<float> inputs, int batch, Workspace workspace)
+        {
+            if (!global::NetDsl.NonFiniteCheck.IsFinite(inputs))
+                return "the inputs hold NaN or infinity";
+            if (!global::NetDsl.NonFiniteCheck.IsFinite(workspace.Layer0Output.AsSpan(0, batch * 1)))
+                return "layer 0 ('0', Dense Step) is the first to output NaN or infinity: training diverged";
+            return "every layer's output is finite, so the targets (or sample weights) hold NaN or infinity, or the loss overflowed";
         }
     }
 }
