@@ -90,14 +90,17 @@ public class GemmTests
         Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
         float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
         float[] bNN = TestData.Uniform(random, k * n), aTN = TestData.Uniform(random, k * m);
+        Assert.True((long)n * k >= Gemm.ParallelDotWeights); // the batch-1 path splits too
         float[][] Run()
         {
             float[] forward = new float[m * n], leaky = new float[m * n], product = new float[m * n], transposedA = new float[m * n];
+            float[] single = new float[n];
+            Gemm.MultiplyTransposedBAt(a.AsSpan(0, k), b, bias, single, 1, n, k, new ReLUActivation(), width);
             Gemm.MultiplyTransposedBAt(a, b, bias, forward, m, n, k, new IdentityActivation(), width);
             Gemm.MultiplyTransposedBAt(a, b, bias, leaky, m, n, k, new LeakyReLUActivation(0.1f), width);
             Gemm.MultiplyAt(a, bNN, product, m, n, k, width);
             Gemm.MultiplyTransposedAAt(aTN, bNN, transposedA, m, n, k, width);
-            return [forward, leaky, product, transposedA];
+            return [forward, leaky, product, transposedA, single];
         }
 
         int saved = KernelOptions.MaxThreads;
@@ -126,6 +129,8 @@ public class GemmTests
         TestData.Near(expected, two[0], i => Bound(k, terms[i]), $"a·bᵀ on 2 threads {width}");
         double[] leakyExpected = ScalarReference.Activate(Activation.LeakyReLU, expected, n, leakySlope: 0.1f);
         TestData.Near(leakyExpected, two[1], i => Bound(k, terms[i]), $"leaky a·bᵀ on 2 threads {width}");
+        double[] singleExpected = ScalarReference.Activate(Activation.ReLU, expected.AsSpan(0, n).ToArray(), n);
+        TestData.Near(singleExpected, two[4], i => Bound(k, terms[i]), $"batch-1 relu a·bᵀ on 2 threads {width}");
         expected = ScalarReference.MatMul(ScalarReference.ToDouble(a), ScalarReference.ToDouble(bNN), m, n, k);
         terms = ScalarReference.MatMul(Abs(a), Abs(bNN), m, n, k);
         TestData.Near(expected, two[2], i => Bound(k, terms[i]), $"a·b on 2 threads {width}");
