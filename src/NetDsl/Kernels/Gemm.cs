@@ -379,7 +379,7 @@ public static class Gemm
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // c = A · b where A(i, p) = a[i·aRowStride + p·aDepthStride]: broadcast-FMA ("axpy") panels.
+    // A few rows: c = A · b where A(i, p) = a[i·aRowStride + p·aDepthStride], broadcasting each A(i, p) into a row of b ("axpy").
     // ---------------------------------------------------------------------------------------------------------
 
     private static void Axpy(ReadOnlySpan<float> a, int aRowStride, int aDepthStride, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, SimdWidth width)
