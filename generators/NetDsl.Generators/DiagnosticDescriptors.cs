@@ -100,6 +100,18 @@ internal static class DiagnosticDescriptors
         "NDSL0021", "Invalid option value",
         "{0} of {1} is {2}, but it must be {3}");
 
+    public static readonly DiagnosticDescriptor ShapeMismatch = Error(
+        "NDSL0022", "Layer does not fit its input's shape",
+        "Layer {0} expects {1}, but its input is {2}: {3}");
+
+    public static readonly DiagnosticDescriptor EmptyOutput = Error(
+        "NDSL0023", "Layer leaves nothing",
+        "Layer {0} ({1}) leaves nothing: its {2} window does not fit the {3} input{4}; use a smaller window or more padding, or remove a pooling layer before it");
+
+    public static readonly DiagnosticDescriptor InvalidInputShape = Error(
+        "NDSL0024", "Invalid input shape",
+        "[Input] has {0} sizes, but it takes 1 (features), 2 (channels and length, or steps and features) or 3 (channels, height and width), and at most 2,147,483,647 values in all");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new()
     {
         [NotPartial.Id] = NotPartial,
@@ -123,6 +135,9 @@ internal static class DiagnosticDescriptors
         [InvalidDropoutRate.Id] = InvalidDropoutRate,
         [DropoutLast.Id] = DropoutLast,
         [InvalidOption.Id] = InvalidOption,
+        [ShapeMismatch.Id] = ShapeMismatch,
+        [EmptyOutput.Id] = EmptyOutput,
+        [InvalidInputShape.Id] = InvalidInputShape,
     };
 
     public static IEnumerable<DiagnosticDescriptor> All => s_byId.Values;

@@ -47,10 +47,13 @@ internal static class Emitter
         return w.ToString();
     }
 
-    /// <summary>The parameters of the private passes: networks with dropout also say whether this pass trains.</summary>
-    private static string TrainingParameter(NetworkModel network) => network.HasDropout ? ", bool training" : "";
+    /// <summary>The state buffer's arguments to the weight-file calls, for networks that keep state.</summary>
+    private static string StateArguments(NetworkModel network) => network.StateCount > 0 ? ", _state, s_stateTensors" : "";
 
-    private static string TrainingArgument(NetworkModel network, bool training) => network.HasDropout ? (training ? ", training: true" : ", training: false") : "";
+    /// <summary>The parameters of the private passes: networks with dropout also say whether this pass trains.</summary>
+    private static string TrainingParameter(NetworkModel network) => network.HasTrainingMode ? ", bool training" : "";
+
+    private static string TrainingArgument(NetworkModel network, bool training) => network.HasTrainingMode ? (training ? ", training: true" : ", training: false") : "";
 
     /// <summary>The name of the span holding the output of layer <paramref name="index"/> (-1: the network input).</summary>
     private static string OutputOf(int index) => index < 0 ? "x" : $"y{index}";
@@ -76,6 +79,8 @@ internal static class Emitter
         w.WriteLine($"public const int OutputSize = {Literals.Int(network.OutputSize)};");
         w.WriteLine("/// <summary>The number of trainable parameters: the length of <see cref=\"Parameters\"/> and <see cref=\"Gradients\"/>.</summary>");
         w.WriteLine($"public const int ParameterCount = {Literals.Int(network.ParameterCount)};");
+        w.WriteLine("/// <summary>The number of values in <see cref=\"State\"/> (batch norm's running statistics).</summary>");
+        w.WriteLine($"public const int StateCount = {Literals.Int(network.StateCount)};");
         foreach (LayerModel layer in network.Layers)
             LayerEmitter.EmitConstants(w, layer);
         w.WriteLine();
@@ -89,6 +94,7 @@ internal static class Emitter
 
         w.WriteLine("private readonly float[] _parameters = new float[ParameterCount];");
         w.WriteLine("private readonly float[] _gradients = new float[ParameterCount];");
+        w.WriteLine("private readonly float[] _state = new float[StateCount];");
         w.WriteLine();
         w.WriteLine("/// <summary>Every weight and bias, layer after layer (see the <c>Layer*Offset</c> constants).</summary>");
         w.WriteLine("public global::System.Span<float> Parameters => _parameters;");
@@ -97,6 +103,12 @@ internal static class Emitter
         w.WriteLine("public global::System.Span<float> Gradients => _gradients;");
         w.WriteLine();
 
+        w.WriteLine("/// <summary>");
+        w.WriteLine("/// Values the network keeps but does not train, such as batch norm's running statistics: updated by training");
+        w.WriteLine("/// passes, read at inference, saved with the parameters. Empty when no layer keeps any.");
+        w.WriteLine("/// </summary>");
+        w.WriteLine("public global::System.Span<float> State => _state;");
+        w.WriteLine();
         w.WriteLine("/// <summary>The named tensors of <see cref=\"Parameters\"/>, with PyTorch's <c>state_dict</c> names and shapes.</summary>");
         w.WriteLine("public static global::System.ReadOnlySpan<global::NetDsl.Serialization.ParameterTensor> ParameterTensors => s_parameterTensors;");
         w.WriteLine();
@@ -113,6 +125,34 @@ internal static class Emitter
         w.WriteLine(GeneratedCode);
         w.WriteLine($"public {network.ClassName}(int seed = 0) => InitializeParameters(new global::System.Random(seed));");
         w.WriteLine();
+        w.WriteLine("/// <summary>The named tensors of <see cref=\"State\"/>, with PyTorch's <c>state_dict</c> names, shapes and types.</summary>");
+        w.WriteLine("public static global::System.ReadOnlySpan<global::NetDsl.Serialization.ParameterTensor> StateTensors => s_stateTensors;");
+        w.WriteLine();
+        if (network.StateCount == 0)
+        {
+            w.WriteLine("private static readonly global::NetDsl.Serialization.ParameterTensor[] s_stateTensors = [];");
+        }
+        else
+        {
+            w.WriteLine("private static readonly global::NetDsl.Serialization.ParameterTensor[] s_stateTensors =");
+            w.WriteLine("[");
+            w.OpenIndent();
+            foreach (LayerModel layer in network.Layers)
+                LayerEmitter.EmitStateTensors(w, layer);
+            w.CloseIndent();
+            w.WriteLine("];");
+        }
+        bool anyStatics = false;
+        foreach (LayerModel layer in network.Layers)
+            anyStatics |= layer is ConvolutionLayerModel or PoolingLayerModel { Kind: not PoolKind.GlobalAverage };
+        if (anyStatics)
+        {
+            w.WriteLine();
+            w.WriteLine("// The static geometry of each convolution and pooling layer, read by the kernels.");
+            foreach (LayerModel layer in network.Layers)
+                LayerEmitter.EmitStatics(w, layer);
+        }
+        w.WriteLine();
 
         w.WriteLine("/// <summary>Draws new weights from <paramref name=\"random\"/> by each layer's initializer and sets every bias to zero.</summary>");
         w.WriteLine(GeneratedCode);
@@ -120,6 +160,8 @@ internal static class Emitter
         {
             w.WriteLine("global::System.ArgumentNullException.ThrowIfNull(random);");
             w.WriteLine("global::System.Span<float> parameters = _parameters;");
+            if (network.StateCount > 0)
+                w.WriteLine("global::System.Span<float> state = _state;");
             foreach (LayerModel layer in network.Layers)
                 LayerEmitter.EmitInitialize(w, layer);
         });
@@ -127,11 +169,11 @@ internal static class Emitter
 
         w.WriteLine("/// <summary>Writes <see cref=\"Parameters\"/> to a safetensors file that PyTorch's <c>load_state_dict</c> reads.</summary>");
         w.WriteLine(GeneratedCode);
-        w.WriteLine("public void SaveParameters(string path) => global::NetDsl.Serialization.SafeTensors.Save(path, _parameters, s_parameterTensors);");
+        w.WriteLine($"public void SaveParameters(string path) => global::NetDsl.Serialization.SafeTensors.Save(path, _parameters, s_parameterTensors{StateArguments(network)});");
         w.WriteLine();
         w.WriteLine("/// <summary>Writes <see cref=\"Parameters\"/> in the safetensors format to <paramref name=\"destination\"/>.</summary>");
         w.WriteLine(GeneratedCode);
-        w.WriteLine("public void SaveParameters(global::System.IO.Stream destination) => global::NetDsl.Serialization.SafeTensors.Save(destination, _parameters, s_parameterTensors);");
+        w.WriteLine($"public void SaveParameters(global::System.IO.Stream destination) => global::NetDsl.Serialization.SafeTensors.Save(destination, _parameters, s_parameterTensors{StateArguments(network)});");
         w.WriteLine();
         w.WriteLine("/// <summary>");
         w.WriteLine("/// Reads <see cref=\"Parameters\"/> from a safetensors file, such as one saved by PyTorch from a model of the same");
@@ -139,11 +181,11 @@ internal static class Emitter
         w.WriteLine("/// it throws and leaves the parameters unchanged.");
         w.WriteLine("/// </summary>");
         w.WriteLine(GeneratedCode);
-        w.WriteLine("public void LoadParameters(string path) => global::NetDsl.Serialization.SafeTensors.Load(path, _parameters, s_parameterTensors);");
+        w.WriteLine($"public void LoadParameters(string path) => global::NetDsl.Serialization.SafeTensors.Load(path, _parameters, s_parameterTensors{StateArguments(network)});");
         w.WriteLine();
         w.WriteLine("/// <summary>Reads <see cref=\"Parameters\"/> in the safetensors format from <paramref name=\"source\"/>; see <see cref=\"LoadParameters(string)\"/>.</summary>");
         w.WriteLine(GeneratedCode);
-        w.WriteLine("public void LoadParameters(global::System.IO.Stream source) => global::NetDsl.Serialization.SafeTensors.Load(source, _parameters, s_parameterTensors);");
+        w.WriteLine($"public void LoadParameters(global::System.IO.Stream source) => global::NetDsl.Serialization.SafeTensors.Load(source, _parameters, s_parameterTensors{StateArguments(network)});");
         w.WriteLine();
 
         w.WriteLine("/// <summary>Checks a batch of inputs against the network and a workspace and returns the number of samples in it.</summary>");
@@ -178,6 +220,7 @@ internal static class Emitter
         w.WriteLine("int global::NetDsl.INetwork.OutputSize => OutputSize;");
         w.WriteLine($"{Base} global::NetDsl.INetwork.CreateWorkspace(int maxBatchSize, int seed) => new Workspace(maxBatchSize{(network.HasDropout ? ", seed" : "")});");
         w.WriteLine("global::System.ReadOnlySpan<global::NetDsl.Serialization.ParameterTensor> global::NetDsl.INetwork.ParameterTensors => s_parameterTensors;");
+        w.WriteLine("global::System.ReadOnlySpan<global::NetDsl.Serialization.ParameterTensor> global::NetDsl.INetwork.StateTensors => s_stateTensors;");
         w.WriteLine($"void global::NetDsl.INetwork.Forward({ReadOnlySpan} inputs, {Span} outputs, {Base} workspace) => Forward(inputs, outputs, AsWorkspace(workspace));");
         w.WriteLine($"void global::NetDsl.INetwork.Backward({ReadOnlySpan} inputs, {ReadOnlySpan} outputGradient, {Span} inputGradient, {Base} workspace) => Backward(inputs, outputGradient, inputGradient, AsWorkspace(workspace));");
         if (network.Loss != LossKind.None)
@@ -239,6 +282,14 @@ internal static class Emitter
             w.WriteLine("/// <summary>The state the dropout masks are drawn from.</summary>");
             w.WriteLine("internal global::NetDsl.Kernels.DropoutRandom Random;");
         }
+        bool anyConvolution = false;
+        foreach (ConvolutionLayerModel _ in network.Convolutions)
+            anyConvolution = true;
+        if (anyConvolution)
+        {
+            w.WriteLine("/// <summary>The convolutions' im2col buffers, shared: one layer runs at a time.</summary>");
+            w.WriteLine("internal readonly float[] Scratch;");
+        }
         w.WriteLine();
         if (network.HasDropout)
         {
@@ -261,6 +312,13 @@ internal static class Emitter
             }
             if (network.HasDropout)
                 w.WriteLine("Random = new global::NetDsl.Kernels.DropoutRandom(seed);");
+            if (anyConvolution)
+            {
+                w.WriteLine("int scratch = 0;");
+                foreach (ConvolutionLayerModel c in network.Convolutions)
+                    w.WriteLine($"scratch = global::System.Math.Max(scratch, global::NetDsl.Kernels.Convolution.Conv2DScratchSize(s_layer{c.Index}Geometry, maxBatchSize));");
+                w.WriteLine("Scratch = new float[scratch];");
+            }
         });
         w.WriteLine();
         w.WriteLine("/// <inheritdoc/>");
@@ -298,7 +356,7 @@ internal static class Emitter
             foreach (LayerModel layer in network.Layers)
             {
                 w.WriteLine();
-                LayerEmitter.EmitForward(w, layer, OutputOf(layer.Input));
+                LayerEmitter.EmitForward(w, layer, OutputOf(layer.Input), isLast: layer == network.OutputLayer);
             }
         });
         w.CloseBlock();
@@ -333,7 +391,7 @@ internal static class Emitter
             w.WriteLine("global::System.ReadOnlySpan<float> parameters = _parameters;");
             w.WriteLine("global::System.Span<float> gradients = _gradients;");
             foreach (LayerModel layer in network.Layers)
-                w.WriteLine($"global::System.ReadOnlySpan<float> y{layer.Index} = {LayerEmitter.BackwardOutput(layer, OutputOf(layer.Input))};");
+                w.WriteLine($"global::System.ReadOnlySpan<float> y{layer.Index} = {LayerEmitter.BackwardOutput(layer, OutputOf(layer.Input), isLast: layer == network.OutputLayer)};");
             for (int i = network.Layers.Count - 1; i >= 0; i--)
             {
                 LayerModel layer = network.Layers[i];
@@ -387,7 +445,7 @@ internal static class Emitter
             w.WriteLine($"BackwardCore(inputs, batch, default, workspace{TrainingArgument(network, true)});");
             bool anyPenalty = false;
             foreach (LayerModel layer in network.Layers)
-                anyPenalty |= layer is DenseLayerModel { HasPenalty: true };
+                anyPenalty |= LayerEmitter.HasPenalty(layer);
             if (anyPenalty)
             {
                 w.WriteLine();

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -21,6 +22,13 @@ internal static class Parser
         new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.InputAttribute", LayerKind.Input),
         new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.DenseAttribute", LayerKind.Dense),
         new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.DropoutAttribute", LayerKind.Dropout),
+        new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.Conv2DAttribute", LayerKind.Conv2D),
+        new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.Conv1DAttribute", LayerKind.Conv1D),
+        new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.MaxPool2DAttribute", LayerKind.MaxPool2D),
+        new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.AvgPool2DAttribute", LayerKind.AvgPool2D),
+        new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.GlobalAveragePool2DAttribute", LayerKind.GlobalAveragePool2D),
+        new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.FlattenAttribute", LayerKind.Flatten),
+        new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.BatchNormAttribute", LayerKind.BatchNorm),
     });
 
     public static NetworkDeclaration Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -109,7 +117,9 @@ internal static class Parser
         return new LayerDeclaration(kind, name, LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)), arguments.ToEquatableArray());
     }
 
-    private static Argument ToArgument(string name, TypedConstant constant) => constant.Value switch
+    private static Argument ToArgument(string name, TypedConstant constant) => constant.Kind == TypedConstantKind.Array
+        ? new Argument(name, 0, 0, null, constant.Values.Select(v => v.Value is int i ? i : 0).ToEquatableArray())
+        : constant.Value switch
     {
         int i => new Argument(name, i, i, null),
         long l => new Argument(name, l, l, null),

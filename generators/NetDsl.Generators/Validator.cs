@@ -63,28 +63,34 @@ internal static class Validator
 
         // Shape inference: each layer reads the previous one's output (the network input for the first).
         var layers = new List<LayerModel>();
-        long offset = 0;
-        int previousSize = inputShape.Count > 0 ? Shapes.Size(inputShape) : 0;
+        long offset = 0, stateOffset = 0;
+        EquatableArray<int> previousShape = inputShape; // empty when unknown: later layers skip the checks that need it
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < computing.Count; i++)
         {
-            bool isLast = i == computing.Count - 1;
+            var layer = new LayerContext(i, i - 1, previousShape, i == computing.Count - 1, loss, (int)Math.Min(offset, int.MaxValue), context);
             LayerModel? model = computing[i].Kind switch
             {
-                LayerKind.Dense => DenseLayer.Validate(computing[i], index: i, input: i - 1, inputSize: previousSize, isLast, loss, (int)Math.Min(offset, int.MaxValue), context),
-                LayerKind.Dropout => DropoutLayer.Validate(computing[i], index: i, input: i - 1, inputSize: previousSize, isLast, (int)Math.Min(offset, int.MaxValue), context),
+                LayerKind.Dense => DenseLayer.Validate(computing[i], layer),
+                LayerKind.Dropout => DropoutLayer.Validate(computing[i], layer),
+                LayerKind.Conv2D or LayerKind.Conv1D => ConvolutionLayer.Validate(computing[i], layer),
+                LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAveragePool2D => PoolingLayer.Validate(computing[i], layer),
+                LayerKind.Flatten => FlattenLayer.Validate(computing[i], layer),
+                LayerKind.BatchNorm => BatchNormLayer.Validate(computing[i], layer),
                 _ => throw new InvalidOperationException($"No validation for layer kind {computing[i].Kind}."),
             };
             if (model is null)
             {
-                previousSize = 0; // unknown: later layers skip the checks that need it
+                previousShape = default;
                 continue;
             }
+            model = model with { StateOffset = (int)Math.Min(stateOffset, int.MaxValue) };
             if (!names.Add(model.Name))
                 context.Report(DiagnosticDescriptors.InvalidLayerName, computing[i].Location, model.Name, i, "is used by an earlier layer");
             offset += model.ParameterCount;
+            stateOffset += model.StateCount;
             layers.Add(model);
-            previousSize = model.OutputSize;
+            previousShape = model.OutputShape;
         }
 
         if (offset > int.MaxValue)
@@ -95,7 +101,7 @@ internal static class Validator
 
         NetworkModel? network = context.HasErrors || layers.Count == 0
             ? null
-            : new NetworkModel(declaration.Namespace, declaration.ClassName, declaration.FullName, loss, lossOptions, inputShape, layers.ToEquatableArray(), (int)offset);
+            : new NetworkModel(declaration.Namespace, declaration.ClassName, declaration.FullName, loss, lossOptions, inputShape, layers.ToEquatableArray(), (int)offset, (int)stateOffset);
         return new ValidationResult(network, diagnostics.ToEquatableArray());
     }
 
@@ -167,6 +173,15 @@ internal static class Validator
         if (activation == ActivationKind.Step && loss is not (LossKind.Perceptron or LossKind.None))
             context.Report(DiagnosticDescriptors.StepMisused, lastDeclaration.Location, last.Index);
     }
+}
+
+/// <summary>Where a layer sits: its index, the layer it reads (-1: the network input) and that layer's output shape.</summary>
+/// <param name="InputShape">The shape the layer reads; empty when an earlier error left it unknown.</param>
+internal readonly record struct LayerContext(int Index, int Input, EquatableArray<int> InputShape, bool IsLast, LossKind Loss, int ParameterOffset, ValidationContext Validation)
+{
+    public bool InputKnown => InputShape.Count > 0;
+
+    public string Describe(LayerDeclaration declaration) => $"{Index} ({declaration.AttributeName})";
 }
 
 /// <summary>What a validation pass is collecting: the diagnostics, and whether any is an error.</summary>

@@ -247,6 +247,45 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
+    public void NDSL0022_ShapeMismatch() => AssertReported("NDSL0022", DiagnosticSeverity.Error, "Dense(10)", """
+        [Network]
+        [Input(1, 8, 8)]
+        [Conv2D(2, 3)]
+        [Dense(10)]
+        partial class UnflattenedImage;
+        """);
+
+    [Fact]
+    public void NDSL0022_ShapeMismatch_DeclaredInputSize() => AssertReported("NDSL0022", DiagnosticSeverity.Error, "Dense(10, InputSize = 1600)", """
+        [Network]
+        [Input(1, 28, 28)]
+        [Conv2D(8, 5, Padding = Padding.Same)]
+        [MaxPool2D(2)]
+        [Flatten]
+        [Dense(10, InputSize = 1600)]
+        partial class WrongFlattenedSize;
+        """);
+
+    [Fact]
+    public void NDSL0023_EmptyOutput() => AssertReported("NDSL0023", DiagnosticSeverity.Error, "MaxPool2D(4)", """
+        [Network]
+        [Input(1, 3, 3)]
+        [MaxPool2D(4)]
+        [Flatten]
+        [Dense(1)]
+        partial class PooledAway;
+        """);
+
+    [Fact]
+    public void NDSL0024_InvalidInputShape() => AssertReported("NDSL0024", DiagnosticSeverity.Error, "Input(1, 2, 3, 4)", """
+        [Network]
+        [Input(1, 2, 3, 4)]
+        [Flatten]
+        [Dense(1)]
+        partial class FourDimensions;
+        """);
+
+    [Fact]
     public void NDSL0017_InvalidLayerName() => AssertReported("NDSL0017", DiagnosticSeverity.Error, "Dense(1, Name = \"fc 2\")", """
         [Network]
         [Input(2)]

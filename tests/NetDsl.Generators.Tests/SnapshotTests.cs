@@ -94,6 +94,41 @@ public sealed class SnapshotTests
         public partial class RegularizedClassifier;
         """);
 
+    [Fact]
+    public void FashionMnistCnn() => VerifyModel("""
+        using NetDsl;
+
+        namespace Demo;
+
+        /// <summary>The Fashion-MNIST CNN of the convolution issue.</summary>
+        [Network(Loss = Loss.SoftmaxCrossEntropy)]
+        [Input(1, 28, 28)]
+        [Conv2D(16, 5, Activation.ReLU, PaddingSize = 2)]
+        [MaxPool2D(2)]
+        [Conv2D(32, 5, Activation.ReLU, PaddingSize = 2)]
+        [MaxPool2D(2)]
+        [Flatten]
+        [Dense(128, Activation.ReLU, InputSize = 1568)]
+        [Dense(10)]
+        public partial class FashionCnn;
+        """);
+
+    [Fact]
+    public void SignalCnn() => VerifyModel("""
+        using NetDsl;
+
+        namespace Demo;
+
+        /// <summary>A 1-D convolution over 3 channels of 50 steps, strided and dilated, global pooling by flattening.</summary>
+        [Network(Loss = Loss.MeanSquaredError)]
+        [Input(3, 50)]
+        [Conv1D(8, 5, Activation.Tanh, Stride = 2, Dilation = 2)]
+        [Conv1D(4, 3, Padding = Padding.Same)]
+        [Flatten]
+        [Dense(1)]
+        public partial class SignalRegressor;
+        """);
+
     /// <summary>Every loss generates a training step that compiles cleanly (the snapshots above cover five of them in full).</summary>
     [Theory]
     [InlineData("MeanSquaredError", 3, "")]

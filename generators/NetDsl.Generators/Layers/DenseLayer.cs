@@ -11,13 +11,29 @@ namespace NetDsl.Generators.Layers;
 /// </summary>
 internal static class DenseLayer
 {
-    private static readonly Regex s_validName = new("^[A-Za-z0-9_.-]+$");
-
     // ---- Validation ----------------------------------------------------------------------------------------
 
-    public static DenseLayerModel? Validate(LayerDeclaration declaration, int index, int input, int inputSize, bool isLast, LossKind loss, int offset, ValidationContext context)
+    public static DenseLayerModel? Validate(LayerDeclaration declaration, LayerContext layer)
     {
+        (int index, int input, int offset, ValidationContext context) = (layer.Index, layer.Input, layer.ParameterOffset, layer.Validation);
+        int inputSize = 0;
         bool ok = true;
+        if (layer.InputKnown && layer.InputShape.Count != 1)
+        {
+            context.Report(DiagnosticDescriptors.ShapeMismatch, declaration.Location, layer.Describe(declaration), "a flat input", Shapes.Format(layer.InputShape), "add [Flatten] (or [GlobalAveragePool2D]) before it");
+            ok = false;
+        }
+        else if (layer.InputKnown)
+        {
+            inputSize = layer.InputShape[0];
+            int expected = declaration.GetInt("InputSize");
+            if (expected != 0 && expected != inputSize)
+            {
+                context.Report(DiagnosticDescriptors.ShapeMismatch, declaration.Location, layer.Describe(declaration), $"{expected} inputs (its InputSize)", Shapes.Format(layer.InputShape),
+                    "check the layers before it (a convolution's or pooling's output size), or correct InputSize");
+                ok = false;
+            }
+        }
         int units = declaration.GetInt("Units");
         if (units <= 0)
         {
@@ -25,71 +41,24 @@ internal static class DenseLayer
             ok = false;
         }
 
-        int activationValue = declaration.GetInt("Activation");
-        if (!Enum.IsDefined(typeof(ActivationKind), activationValue))
-        {
-            context.Report(DiagnosticDescriptors.UnknownActivation, declaration.Location, $"(Activation){activationValue}", string.Join(", ", Enum.GetNames(typeof(ActivationKind))));
-            ok = false;
-        }
-        var activation = (ActivationKind)activationValue;
+        (ActivationKind activation, float slope) = LayerOptions.ReadActivation(declaration, layer, allowRowWise: true, ref ok);
+        string name = LayerOptions.ReadName(declaration, layer, ref ok);
 
-        int initializerValue = declaration.GetInt("Initializer");
-        if (!Enum.IsDefined(typeof(InitializerKind), initializerValue))
-        {
-            context.Report(DiagnosticDescriptors.UnknownOption, declaration.Location, $"(Initializer){initializerValue}", "Initializer", string.Join(", ", Enum.GetNames(typeof(InitializerKind))));
-            ok = false;
-        }
-
-        float slope = declaration.GetFloat("NegativeSlope", 0.01f);
-        if (declaration.Find("NegativeSlope") is not null && activation != ActivationKind.LeakyReLU)
-            context.Report(DiagnosticDescriptors.OptionHasNoEffect, declaration.Location, "NegativeSlope", $"layer {index}", $"Activation.{activation}", "Activation.LeakyReLU");
-        if (activation == ActivationKind.LeakyReLU && !(slope > 0 && slope < 1))
-        {
-            context.Report(DiagnosticDescriptors.InvalidNegativeSlope, declaration.Location, index, slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
-            ok = false;
-        }
-
-        if (activation == ActivationKind.Softmax && !isLast)
-        {
-            context.Report(DiagnosticDescriptors.SoftmaxNotLast, declaration.Location, index);
-            ok = false;
-        }
-        if (activation == ActivationKind.Step && !isLast)
-        {
-            context.Report(DiagnosticDescriptors.StepMisused, declaration.Location, index);
-            ok = false;
-        }
-
-        string name = declaration.GetString("Name") ?? index.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (!s_validName.IsMatch(name))
-        {
-            context.Report(DiagnosticDescriptors.InvalidLayerName, declaration.Location, name, index, "is not a valid tensor name prefix");
-            ok = false;
-        }
-
-        var initializer = (InitializerKind)initializerValue;
+        InitializerKind initializer = LayerOptions.ReadInitializer(declaration, layer, "Initializer", InitializerKind.Default, ref ok);
         float scale = declaration.GetFloat("InitializerScale", 0.05f);
         if (declaration.Find("InitializerScale") is not null && initializer is not (InitializerKind.Uniform or InitializerKind.Normal or InitializerKind.Constant))
             context.Report(DiagnosticDescriptors.OptionHasNoEffect, declaration.Location, "InitializerScale", $"layer {index}", $"Initializer.{initializer}", "Initializer.Uniform, Initializer.Normal or Initializer.Constant");
-        ok &= CheckOption(context, declaration, index, "InitializerScale", scale, initializer == InitializerKind.Constant ? float.NegativeInfinity : 0, "a finite number" + (initializer == InitializerKind.Constant ? "" : " greater than 0"), strict: initializer != InitializerKind.Constant);
+        ok &= LayerOptions.Check(layer, declaration, "InitializerScale", scale, initializer == InitializerKind.Constant ? float.NegativeInfinity : 0, "a finite number" + (initializer == InitializerKind.Constant ? "" : " greater than 0"), strict: initializer != InitializerKind.Constant);
 
-        int biasInitializerValue = declaration.GetInt("BiasInitializer", (int)InitializerKind.Zeros);
-        if (!Enum.IsDefined(typeof(InitializerKind), biasInitializerValue))
-        {
-            context.Report(DiagnosticDescriptors.UnknownOption, declaration.Location, $"(Initializer){biasInitializerValue}", "Initializer", string.Join(", ", Enum.GetNames(typeof(InitializerKind))));
-            ok = false;
-        }
-        var biasInitializer = (InitializerKind)biasInitializerValue;
+        InitializerKind biasInitializer = LayerOptions.ReadInitializer(declaration, layer, "BiasInitializer", InitializerKind.Zeros, ref ok);
         if (biasInitializer == InitializerKind.Default)
             biasInitializer = InitializerKind.Zeros;
         float biasValue = declaration.GetFloat("BiasValue", 0f);
         if (declaration.Find("BiasValue") is not null && biasInitializer != InitializerKind.Constant)
             context.Report(DiagnosticDescriptors.OptionHasNoEffect, declaration.Location, "BiasValue", $"layer {index}", $"BiasInitializer = Initializer.{biasInitializer}", "BiasInitializer = Initializer.Constant");
-        ok &= CheckOption(context, declaration, index, "BiasValue", biasValue, float.NegativeInfinity, "a finite number", strict: false);
+        ok &= LayerOptions.Check(layer, declaration, "BiasValue", biasValue, float.NegativeInfinity, "a finite number", strict: false);
 
-        float l1 = declaration.GetFloat("L1", 0f), l2 = declaration.GetFloat("L2", 0f);
-        ok &= CheckOption(context, declaration, index, "L1", l1, 0, "a finite number of at least 0", strict: false);
-        ok &= CheckOption(context, declaration, index, "L2", l2, 0, "a finite number of at least 0", strict: false);
+        (float l1, float l2) = LayerOptions.ReadPenalties(declaration, layer, ref ok);
 
         if (!ok || inputSize <= 0)
             return null;
@@ -103,15 +72,6 @@ internal static class DenseLayer
         if (initializer == InitializerKind.Default)
             initializer = DefaultInitializer(activation);
         return new DenseLayerModel(index, name, input, inputSize, units, activation, slope, initializer, scale, biasInitializer, biasValue, l1, l2, offset);
-    }
-
-    /// <summary>Reports NDSL0021 unless <paramref name="value"/> is finite and at least (or, when strict, above) <paramref name="minimum"/>.</summary>
-    private static bool CheckOption(ValidationContext context, LayerDeclaration declaration, int index, string option, float value, float minimum, string requirement, bool strict)
-    {
-        bool valid = !float.IsNaN(value) && !float.IsInfinity(value) && (strict ? value > minimum : value >= minimum);
-        if (!valid)
-            context.Report(DiagnosticDescriptors.InvalidOption, declaration.Location, option, $"layer {index}", value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), requirement);
-        return valid;
     }
 
     /// <summary>He for the ReLU family, zeros for the perceptron's step, Glorot for the rest (the usual advice).</summary>

@@ -11,8 +11,10 @@ internal static class DropoutLayer
 {
     // ---- Validation ----------------------------------------------------------------------------------------
 
-    public static DropoutLayerModel? Validate(LayerDeclaration declaration, int index, int input, int inputSize, bool isLast, int offset, ValidationContext context)
+    public static DropoutLayerModel? Validate(LayerDeclaration declaration, LayerContext layer)
     {
+        (int index, int input, bool isLast, int offset, ValidationContext context) = (layer.Index, layer.Input, layer.IsLast, layer.ParameterOffset, layer.Validation);
+        int inputSize = layer.InputKnown ? Shapes.Size(layer.InputShape) : 0;
         bool ok = true;
         float rate = declaration.GetFloat("Rate", 0f);
         if (!(rate >= 0 && rate < 1))
@@ -27,7 +29,7 @@ internal static class DropoutLayer
         }
         if (!ok || inputSize <= 0)
             return null;
-        return new DropoutLayerModel(index, index.ToString(CultureInfo.InvariantCulture), input, inputSize, rate, offset);
+        return new DropoutLayerModel(index, index.ToString(CultureInfo.InvariantCulture), input, layer.InputShape, rate, offset);
     }
 
     // ---- Emission --------------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ internal sealed record LayerDeclaration(
 /// An attribute argument. Integers and enum values land in <see cref="Integer"/>, floating-point values in
 /// <see cref="Real"/>, strings in <see cref="Text"/>.
 /// </summary>
-internal sealed record Argument(string Name, long Integer, double Real, string? Text);
+internal sealed record Argument(string Name, long Integer, double Real, string? Text, EquatableArray<int> Integers = default);
 
 /// <summary>The kinds of layer attribute the parser knows. Add one here, in <c>Parser.LayerKinds</c> and in <c>Layers/</c>.</summary>
 internal enum LayerKind
@@ -54,4 +54,11 @@ internal enum LayerKind
     Input,
     Dense,
     Dropout,
+    Conv2D,
+    Conv1D,
+    MaxPool2D,
+    AvgPool2D,
+    GlobalAveragePool2D,
+    Flatten,
+    BatchNorm,
 }

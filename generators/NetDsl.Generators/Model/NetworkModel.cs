@@ -23,13 +23,41 @@ internal sealed record NetworkModel(
     LossOptions LossOptions,
     EquatableArray<int> InputShape,
     EquatableArray<LayerModel> Layers,
-    int ParameterCount)
+    int ParameterCount,
+    int StateCount)
 {
     public int InputSize => Shapes.Size(InputShape);
 
     public LayerModel OutputLayer => Layers[Layers.Count - 1];
 
     public int OutputSize => OutputLayer.OutputSize;
+
+    /// <summary>Whether some layer acts differently while training (dropout, batch norm).</summary>
+    public bool HasTrainingMode
+    {
+        get
+        {
+            foreach (LayerModel layer in Layers)
+            {
+                if (layer is DropoutLayerModel or BatchNormLayerModel)
+                    return true;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>The largest scratch any convolution needs is sized at run time from these.</summary>
+    public System.Collections.Generic.IEnumerable<ConvolutionLayerModel> Convolutions
+    {
+        get
+        {
+            foreach (LayerModel layer in Layers)
+            {
+                if (layer is ConvolutionLayerModel convolution)
+                    yield return convolution;
+            }
+        }
+    }
 
     public bool HasDropout
     {
@@ -62,6 +90,12 @@ internal abstract record LayerModel(int Index, string Name, int Input, Equatable
     public int OutputSize => Shapes.Size(OutputShape);
 
     public abstract int ParameterCount { get; }
+
+    /// <summary>Values the layer keeps in the network's non-trainable state buffer (batch norm's running statistics).</summary>
+    public virtual int StateCount => 0;
+
+    /// <summary>Where the layer's state starts in the state buffer.</summary>
+    public int StateOffset { get; init; }
 }
 
 /// <summary>A fully connected layer: <c>y[B,Units] = f(x[B,Inputs] · W[Units,Inputs]ᵀ + b[Units])</c>.</summary>
@@ -107,8 +141,87 @@ internal static class Shapes
 }
 
 /// <summary>Inverted dropout on a flat input of <paramref name="Size"/> values: training only, identity at inference.</summary>
-internal sealed record DropoutLayerModel(int Index, string Name, int Input, int Size, float Rate, int ParameterOffset)
+internal sealed record DropoutLayerModel(int Index, string Name, int Input, EquatableArray<int> Shape, float Rate, int ParameterOffset)
+    : LayerModel(Index, Name, Input, Shape, ParameterOffset)
+{
+    public int Size => OutputSize;
+
+    public override int ParameterCount => 0;
+}
+
+/// <summary>
+/// A 2-D convolution (a 1-D one is the case <c>InHeight = KernelHeight = 1</c>, marked by <see cref="OneDimensional"/>):
+/// <c>y[B,O,OH,OW] = f(conv(x[B,C,H,W], W[O,C,KH,KW]) + b[O])</c>.
+/// </summary>
+internal sealed record ConvolutionLayerModel(
+    int Index, string Name, int Input, bool OneDimensional,
+    int InChannels, int InHeight, int InWidth, int OutChannels, int KernelHeight, int KernelWidth,
+    int Stride, int PadTop, int PadLeft, int PadBottom, int PadRight, int Dilation,
+    int OutHeight, int OutWidth,
+    ActivationKind Activation, float NegativeSlope, InitializerKind Initializer, float L1, float L2, int ParameterOffset)
+    : LayerModel(Index, Name, Input,
+        new EquatableArray<int>(OneDimensional ? new[] { OutChannels, OutWidth } : new[] { OutChannels, OutHeight, OutWidth }), ParameterOffset)
+{
+    public int InputSize => InChannels * InHeight * InWidth;
+
+    public int WeightCount => OutChannels * InChannels * KernelHeight * KernelWidth;
+
+    public int WeightOffset => ParameterOffset;
+
+    public int BiasOffset => ParameterOffset + WeightCount;
+
+    public int FanIn => InChannels * KernelHeight * KernelWidth;
+
+    public int FanOut => OutChannels * KernelHeight * KernelWidth;
+
+    public bool HasPenalty => L1 != 0 || L2 != 0;
+
+    public override int ParameterCount => WeightCount + OutChannels;
+}
+
+internal enum PoolKind { Max, Average, GlobalAverage }
+
+/// <summary>A pooling layer over <c>[C, H, W]</c>: a window (max or average) or the global average.</summary>
+internal sealed record PoolingLayerModel(
+    int Index, string Name, int Input, PoolKind Kind,
+    int Channels, int InHeight, int InWidth, int Window, int Stride, int Padding, int OutHeight, int OutWidth, int ParameterOffset)
+    : LayerModel(Index, Name, Input,
+        new EquatableArray<int>(Kind == PoolKind.GlobalAverage ? new[] { Channels } : new[] { Channels, OutHeight, OutWidth }), ParameterOffset)
+{
+    public int InputSize => Channels * InHeight * InWidth;
+
+    public override int ParameterCount => 0;
+}
+
+/// <summary>Flattens its input: no computation, the output is the input seen as a vector.</summary>
+internal sealed record FlattenLayerModel(int Index, string Name, int Input, int Size, EquatableArray<int> InputShape, int ParameterOffset)
     : LayerModel(Index, Name, Input, new EquatableArray<int>(new[] { Size }), ParameterOffset)
 {
     public override int ParameterCount => 0;
+}
+
+/// <summary>
+/// Batch normalization over <c>[C]</c> or <c>[C, ...]</c>: parameters γ[C] then β[C]; state running mean[C], running
+/// variance[C], then the count of batches seen.
+/// </summary>
+internal sealed record BatchNormLayerModel(int Index, string Name, int Input, EquatableArray<int> Shape, float Momentum, float Epsilon, int ParameterOffset)
+    : LayerModel(Index, Name, Input, Shape, ParameterOffset)
+{
+    public int Channels => Shape[0];
+
+    public int Spatial => Shapes.Size(Shape) / Shape[0];
+
+    public int GammaOffset => ParameterOffset;
+
+    public int BetaOffset => ParameterOffset + Channels;
+
+    public int RunningMeanOffset => StateOffset;
+
+    public int RunningVarianceOffset => StateOffset + Channels;
+
+    public int BatchesTrackedOffset => StateOffset + 2 * Channels;
+
+    public override int ParameterCount => 2 * Channels;
+
+    public override int StateCount => 2 * Channels + 1;
 }

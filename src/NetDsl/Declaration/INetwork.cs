@@ -24,6 +24,18 @@ public interface INetwork
     /// <summary>The named tensors of <see cref="Parameters"/>, with PyTorch's <c>state_dict</c> names and shapes.</summary>
     ReadOnlySpan<Serialization.ParameterTensor> ParameterTensors { get; }
 
+    /// <summary>Values kept but not trained, such as batch norm's running statistics; empty when no layer keeps any.</summary>
+    Span<float> State { get; }
+
+    /// <summary>The named tensors of <see cref="State"/>.</summary>
+    ReadOnlySpan<Serialization.ParameterTensor> StateTensors { get; }
+
+    /// <summary>Writes the parameters and state to a safetensors file (PyTorch <c>state_dict</c> names).</summary>
+    void SaveParameters(string path);
+
+    /// <summary>Reads the parameters and state from a safetensors file, checked whole before anything changes.</summary>
+    void LoadParameters(string path);
+
     /// <summary>
     /// Creates a workspace for batches of up to <paramref name="maxBatchSize"/> samples; <paramref name="seed"/> seeds
     /// its dropout masks (networks without dropout ignore it).

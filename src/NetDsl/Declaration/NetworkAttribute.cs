@@ -38,16 +38,20 @@ public sealed class NetworkAttribute : Attribute
     public float HingeMargin { get; set; } = 1f;
 }
 
-/// <summary>Declares the shape of one input sample. It must be the first layer attribute.</summary>
+/// <summary>
+/// Declares the shape of one input sample; it must be the first layer attribute. One number is a flat vector of
+/// features; two are <c>[channels, length]</c> for <see cref="Conv1DAttribute"/> or <c>[steps, features]</c> for
+/// recurrent layers; three are an image <c>[channels, height, width]</c> (NCHW, as PyTorch).
+/// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class InputAttribute : Attribute
 {
-    /// <summary>Declares a flat input of <paramref name="size"/> features.</summary>
-    /// <param name="size">The number of features of one sample; must be positive.</param>
-    public InputAttribute(int size) => Size = size;
+    /// <summary>Declares the input shape.</summary>
+    /// <param name="shape">The sizes of one sample, each positive: <c>(features)</c>, <c>(channels, length)</c> or <c>(channels, height, width)</c>.</param>
+    public InputAttribute(params int[] shape) => Shape = shape;
 
-    /// <summary>The number of features of one sample.</summary>
-    public int Size { get; }
+    /// <summary>The sizes of one sample.</summary>
+    public int[] Shape { get; }
 }
 
 /// <summary>
@@ -105,6 +109,8 @@ public sealed class DenseAttribute : Attribute
     /// set it to match a PyTorch module name such as <c>"fc1"</c> or <c>"2"</c>.
     /// </summary>
     public string? Name { get; set; }
+    /// <summary>Optional check: the number of inputs this layer expects. When set, a different inferred input size is a compile error.</summary>
+    public int InputSize { get; set; }
 }
 
 /// <summary>
@@ -120,4 +126,194 @@ public sealed class DropoutAttribute : Attribute
 
     /// <summary>The probability of zeroing each value while training.</summary>
     public float Rate { get; }
+}
+
+/// <summary>How a convolution or pooling window treats the border.</summary>
+public enum Padding
+{
+    /// <summary>No padding: windows lie wholly inside the input.</summary>
+    Valid = 0,
+    /// <summary>
+    /// Zero padding so that, with stride 1, the output has the input's size (PyTorch's <c>padding="same"</c>: any odd
+    /// remainder goes to the bottom and right).
+    /// </summary>
+    Same = 1,
+}
+
+/// <summary>
+/// A 2-D convolution over <c>[channels, height, width]</c> inputs, PyTorch's <c>nn.Conv2d</c>:
+/// <c>y[o] = f(b[o] + Σ_c W[o,c] ⋆ x[c])</c> with weight <c>[filters, channels, kh, kw]</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Conv2DAttribute : Attribute
+{
+    /// <summary>Declares a 2-D convolution with a square kernel.</summary>
+    /// <param name="filters">The output channels.</param>
+    /// <param name="kernelSize">The kernel's height and width.</param>
+    /// <param name="activation">The activation applied to the outputs.</param>
+    public Conv2DAttribute(int filters, int kernelSize, Activation activation = Activation.Identity)
+    {
+        Filters = filters;
+        KernelSize = kernelSize;
+        Activation = activation;
+    }
+
+    /// <summary>The output channels.</summary>
+    public int Filters { get; }
+
+    /// <summary>The kernel's height and width (unless <see cref="KernelHeight"/> or <see cref="KernelWidth"/> is set).</summary>
+    public int KernelSize { get; }
+
+    /// <summary>The activation applied to the outputs.</summary>
+    public Activation Activation { get; }
+
+    /// <summary>The kernel's height, when it differs from its width.</summary>
+    public int KernelHeight { get; set; }
+
+    /// <summary>The kernel's width, when it differs from its height.</summary>
+    public int KernelWidth { get; set; }
+
+    /// <summary>The step between windows, in both directions. Default 1.</summary>
+    public int Stride { get; set; } = 1;
+
+    /// <summary><see cref="NetDsl.Padding.Valid"/> (default) or <see cref="NetDsl.Padding.Same"/>; see <see cref="PaddingSize"/> for an explicit amount.</summary>
+    public Padding Padding { get; set; }
+
+    /// <summary>Explicit zero padding on every side (PyTorch's <c>padding=n</c>); overrides <see cref="Padding"/>.</summary>
+    public int PaddingSize { get; set; }
+
+    /// <summary>The spacing between kernel taps. Default 1.</summary>
+    public int Dilation { get; set; } = 1;
+
+    /// <summary>How the weights are initialized; <see cref="Initializer.Default"/> picks one that suits the activation.</summary>
+    public Initializer Initializer { get; set; }
+
+    /// <summary>The slope for negative inputs of <see cref="Activation.LeakyReLU"/>.</summary>
+    public float NegativeSlope { get; set; } = 0.01f;
+
+    /// <summary>L1 penalty on the weights.</summary>
+    public float L1 { get; set; }
+
+    /// <summary>L2 penalty on the weights.</summary>
+    public float L2 { get; set; }
+
+    /// <summary>The prefix of this layer's tensors in weight files; defaults to the layer's position.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>
+/// A 1-D convolution over <c>[channels, length]</c> inputs, PyTorch's <c>nn.Conv1d</c>, with weight
+/// <c>[filters, channels, kernel]</c>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Conv1DAttribute : Attribute
+{
+    /// <summary>Declares a 1-D convolution.</summary>
+    /// <param name="filters">The output channels.</param>
+    /// <param name="kernelSize">The kernel's length.</param>
+    /// <param name="activation">The activation applied to the outputs.</param>
+    public Conv1DAttribute(int filters, int kernelSize, Activation activation = Activation.Identity)
+    {
+        Filters = filters;
+        KernelSize = kernelSize;
+        Activation = activation;
+    }
+
+    /// <summary>The output channels.</summary>
+    public int Filters { get; }
+
+    /// <summary>The kernel's length.</summary>
+    public int KernelSize { get; }
+
+    /// <summary>The activation applied to the outputs.</summary>
+    public Activation Activation { get; }
+
+    /// <summary>The step between windows. Default 1.</summary>
+    public int Stride { get; set; } = 1;
+
+    /// <summary><see cref="NetDsl.Padding.Valid"/> (default) or <see cref="NetDsl.Padding.Same"/>.</summary>
+    public Padding Padding { get; set; }
+
+    /// <summary>Explicit zero padding on both ends; overrides <see cref="Padding"/>.</summary>
+    public int PaddingSize { get; set; }
+
+    /// <summary>The spacing between kernel taps. Default 1.</summary>
+    public int Dilation { get; set; } = 1;
+
+    /// <summary>How the weights are initialized.</summary>
+    public Initializer Initializer { get; set; }
+
+    /// <summary>The slope for negative inputs of <see cref="Activation.LeakyReLU"/>.</summary>
+    public float NegativeSlope { get; set; } = 0.01f;
+
+    /// <summary>L1 penalty on the weights.</summary>
+    public float L1 { get; set; }
+
+    /// <summary>L2 penalty on the weights.</summary>
+    public float L2 { get; set; }
+
+    /// <summary>The prefix of this layer's tensors in weight files; defaults to the layer's position.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>Max pooling over <c>[channels, height, width]</c> inputs (PyTorch's <c>nn.MaxPool2d</c>).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MaxPool2DAttribute : Attribute
+{
+    /// <summary>Declares max pooling with a square window.</summary>
+    /// <param name="poolSize">The window's height and width.</param>
+    public MaxPool2DAttribute(int poolSize) => PoolSize = poolSize;
+
+    /// <summary>The window's height and width.</summary>
+    public int PoolSize { get; }
+
+    /// <summary>The step between windows; defaults to the pool size.</summary>
+    public int Stride { get; set; }
+
+    /// <summary>Implicit padding on every side (never chosen as a maximum). Default 0.</summary>
+    public int PaddingSize { get; set; }
+}
+
+/// <summary>Average pooling over <c>[channels, height, width]</c> inputs (PyTorch's <c>nn.AvgPool2d</c>, padding counted as zeros).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AvgPool2DAttribute : Attribute
+{
+    /// <summary>Declares average pooling with a square window.</summary>
+    /// <param name="poolSize">The window's height and width.</param>
+    public AvgPool2DAttribute(int poolSize) => PoolSize = poolSize;
+
+    /// <summary>The window's height and width.</summary>
+    public int PoolSize { get; }
+
+    /// <summary>The step between windows; defaults to the pool size.</summary>
+    public int Stride { get; set; }
+
+    /// <summary>Zero padding on every side. Default 0.</summary>
+    public int PaddingSize { get; set; }
+}
+
+/// <summary>The mean of each channel over all positions: <c>[channels, height, width] → [channels]</c>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GlobalAveragePool2DAttribute : Attribute;
+
+/// <summary>Reshapes any input into a flat vector (PyTorch's <c>nn.Flatten</c>); needed before a <see cref="DenseAttribute"/> after images.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class FlattenAttribute : Attribute;
+
+/// <summary>
+/// Batch normalization (PyTorch's <c>nn.BatchNorm1d</c> on <c>[features]</c>, <c>nn.BatchNorm2d</c> on
+/// <c>[channels, height, width]</c>): normalizes each channel with the batch's statistics while training and with
+/// running averages at inference, then scales by γ (<c>weight</c>) and shifts by β (<c>bias</c>).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BatchNormAttribute : Attribute
+{
+    /// <summary>The weight of the batch in the running averages: <c>running = (1 − m)·running + m·batch</c>. Default 0.1.</summary>
+    public float Momentum { get; set; } = 0.1f;
+
+    /// <summary>Added to the variance before the square root. Default 1e-5.</summary>
+    public float Epsilon { get; set; } = 1e-5f;
+
+    /// <summary>The prefix of this layer's tensors in weight files; defaults to the layer's position.</summary>
+    public string? Name { get; set; }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Globalization;
-using NetDsl.Serialization;
 
 namespace NetDsl;
 
@@ -83,8 +82,10 @@ public sealed class EarlyStopping : ITrainingCallback
             _waited = 0;
             if (RestoreBestWeights)
             {
-                _best ??= new float[network.Parameters.Length];
+                // The parameters and the state (batch norm's running statistics) of the best epoch, back to back.
+                _best ??= new float[network.Parameters.Length + network.State.Length];
                 network.Parameters.CopyTo(_best);
+                network.State.CopyTo(_best.AsSpan(network.Parameters.Length));
             }
             return true;
         }
@@ -98,7 +99,10 @@ public sealed class EarlyStopping : ITrainingCallback
     public void OnTrainingEnd(ITrainableNetwork network)
     {
         if (RestoreBestWeights && _best is not null)
-            _best.CopyTo(network.Parameters);
+        {
+            _best.AsSpan(0, network.Parameters.Length).CopyTo(network.Parameters);
+            _best.AsSpan(network.Parameters.Length).CopyTo(network.State);
+        }
     }
 
     internal static double Read(Monitor monitor, EpochResult result)
@@ -141,7 +145,7 @@ public sealed class Checkpoint(string path, Monitor monitor = Monitor.Validation
             _best = value;
         }
         string file = Path.Replace("{epoch}", result.Epoch.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
-        SafeTensors.Save(file, network.Parameters, network.ParameterTensors);
+        network.SaveParameters(file);
         Saved.Add(file);
         return true;
     }

@@ -24,6 +24,8 @@ namespace Demo
         public const int OutputSize = 1;
         /// <summary>The number of trainable parameters: the length of <see cref="Parameters"/> and <see cref="Gradients"/>.</summary>
         public const int ParameterCount = 3;
+        /// <summary>The number of values in <see cref="State"/> (batch norm's running statistics).</summary>
+        public const int StateCount = 0;
         /// <summary>Where layer 0's weights <c>0.weight</c> <c>[1, 2]</c> start in <see cref="Parameters"/>.</summary>
         public const int Layer0WeightOffset = 0;
         /// <summary>Where layer 0's bias <c>0.bias</c> <c>[1]</c> starts in <see cref="Parameters"/>.</summary>
@@ -39,12 +41,19 @@ namespace Demo
 
         private readonly float[] _parameters = new float[ParameterCount];
         private readonly float[] _gradients = new float[ParameterCount];
+        private readonly float[] _state = new float[StateCount];
 
         /// <summary>Every weight and bias, layer after layer (see the <c>Layer*Offset</c> constants).</summary>
         public global::System.Span<float> Parameters => _parameters;
 
         /// <summary>The gradient of the loss with respect to each parameter, written by the last backward pass.</summary>
         public global::System.Span<float> Gradients => _gradients;
+
+        /// <summary>
+        /// Values the network keeps but does not train, such as batch norm's running statistics: updated by training
+        /// passes, read at inference, saved with the parameters. Empty when no layer keeps any.
+        /// </summary>
+        public global::System.Span<float> State => _state;
 
         /// <summary>The named tensors of <see cref="Parameters"/>, with PyTorch's <c>state_dict</c> names and shapes.</summary>
         public static global::System.ReadOnlySpan<global::NetDsl.Serialization.ParameterTensor> ParameterTensors => s_parameterTensors;
@@ -58,6 +67,11 @@ namespace Demo
         /// <summary>Creates the network with weights drawn from a generator seeded with <paramref name="seed"/>, so equal seeds give equal networks.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
         public Perceptron(int seed = 0) => InitializeParameters(new global::System.Random(seed));
+
+        /// <summary>The named tensors of <see cref="State"/>, with PyTorch's <c>state_dict</c> names, shapes and types.</summary>
+        public static global::System.ReadOnlySpan<global::NetDsl.Serialization.ParameterTensor> StateTensors => s_stateTensors;
+
+        private static readonly global::NetDsl.Serialization.ParameterTensor[] s_stateTensors = [];
 
         /// <summary>Draws new weights from <paramref name="random"/> by each layer's initializer and sets every bias to zero.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
@@ -114,6 +128,7 @@ namespace Demo
         int global::NetDsl.INetwork.OutputSize => OutputSize;
         global::NetDsl.NetworkWorkspace global::NetDsl.INetwork.CreateWorkspace(int maxBatchSize, int seed) => new Workspace(maxBatchSize);
         global::System.ReadOnlySpan<global::NetDsl.Serialization.ParameterTensor> global::NetDsl.INetwork.ParameterTensors => s_parameterTensors;
+        global::System.ReadOnlySpan<global::NetDsl.Serialization.ParameterTensor> global::NetDsl.INetwork.StateTensors => s_stateTensors;
         void global::NetDsl.INetwork.Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, global::NetDsl.NetworkWorkspace workspace) => Forward(inputs, outputs, AsWorkspace(workspace));
         void global::NetDsl.INetwork.Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient, global::NetDsl.NetworkWorkspace workspace) => Backward(inputs, outputGradient, inputGradient, AsWorkspace(workspace));
         float global::NetDsl.ITrainableNetwork.ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::NetDsl.NetworkWorkspace workspace, global::System.ReadOnlySpan<float> sampleWeights) => ComputeLoss(inputs, targets, AsWorkspace(workspace), sampleWeights);
