@@ -144,11 +144,11 @@ internal static class Emitter
         }
         bool anyStatics = false;
         foreach (LayerModel layer in network.Layers)
-            anyStatics |= layer is ConvolutionLayerModel or PoolingLayerModel { Kind: not PoolKind.GlobalAverage };
+            anyStatics |= layer is ConvolutionLayerModel or RecurrentLayerModel or PoolingLayerModel { Kind: not PoolKind.GlobalAverage };
         if (anyStatics)
         {
             w.WriteLine();
-            w.WriteLine("// The static geometry of each convolution and pooling layer, read by the kernels.");
+            w.WriteLine("// The static geometry of each convolution, pooling and recurrent layer, read by the kernels.");
             foreach (LayerModel layer in network.Layers)
                 LayerEmitter.EmitStatics(w, layer);
         }
@@ -290,6 +290,19 @@ internal static class Emitter
             w.WriteLine("/// <summary>The convolutions' im2col buffers, shared: one layer runs at a time.</summary>");
             w.WriteLine("internal readonly float[] Scratch;");
         }
+        bool anyRecurrent = false;
+        foreach (LayerModel layer in network.Layers)
+            anyRecurrent |= layer is RecurrentLayerModel;
+        if (anyRecurrent)
+        {
+            w.WriteLine("/// <summary>The recurrent layers' backward buffers, shared: one layer runs at a time.</summary>");
+            w.WriteLine("internal readonly float[] RecurrentScratch;");
+        }
+        if (network.LengthSource is { } source)
+        {
+            w.WriteLine($"/// <summary>Each sequence's length: one past its last index that is not the padding {source.PaddingIndex}.</summary>");
+            w.WriteLine("internal readonly int[] Lengths;");
+        }
         w.WriteLine();
         if (network.HasDropout)
         {
@@ -312,6 +325,18 @@ internal static class Emitter
             }
             if (network.HasDropout)
                 w.WriteLine("Random = new global::NetDsl.Kernels.DropoutRandom(seed);");
+            if (anyRecurrent)
+            {
+                w.WriteLine("int recurrentScratch = 0;");
+                foreach (LayerModel layer in network.Layers)
+                {
+                    if (layer is RecurrentLayerModel r)
+                        w.WriteLine($"recurrentScratch = global::System.Math.Max(recurrentScratch, global::NetDsl.Kernels.Recurrent.ScratchSize(global::NetDsl.Kernels.RecurrentCell.{r.Cell}, s_layer{r.Index}Geometry, maxBatchSize));");
+                }
+                w.WriteLine("RecurrentScratch = new float[recurrentScratch];");
+            }
+            if (network.LengthSource is not null)
+                w.WriteLine("Lengths = new int[maxBatchSize];");
             if (anyConvolution)
             {
                 w.WriteLine("int scratch = 0;");
@@ -353,6 +378,11 @@ internal static class Emitter
         w.Block($"private void ForwardCore(global::System.ReadOnlySpan<float> x, int batch, Workspace workspace{TrainingParameter(network)})", () =>
         {
             w.WriteLine("global::System.ReadOnlySpan<float> parameters = _parameters;");
+            if (network.LengthSource is { } source)
+            {
+                w.WriteLine($"// Each sequence ends after its last index that is not the padding {source.PaddingIndex}; recurrent layers stop there.");
+                w.WriteLine($"global::NetDsl.Kernels.Embedding.Lengths(x, workspace.Lengths.AsSpan(0, batch), steps: {source.Steps}, paddingIndex: {source.PaddingIndex});");
+            }
             foreach (LayerModel layer in network.Layers)
             {
                 w.WriteLine();

@@ -29,6 +29,10 @@ internal static class Parser
         new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.GlobalAveragePool2DAttribute", LayerKind.GlobalAveragePool2D),
         new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.FlattenAttribute", LayerKind.Flatten),
         new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.BatchNormAttribute", LayerKind.BatchNorm),
+        new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.EmbeddingAttribute", LayerKind.Embedding),
+        new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.SimpleRnnAttribute", LayerKind.SimpleRnn),
+        new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.LstmAttribute", LayerKind.Lstm),
+        new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.GruAttribute", LayerKind.Gru),
     });
 
     public static NetworkDeclaration Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -122,6 +126,7 @@ internal static class Parser
         : constant.Value switch
     {
         int i => new Argument(name, i, i, null),
+        bool b => new Argument(name, b ? 1 : 0, b ? 1 : 0, null),
         long l => new Argument(name, l, l, null),
         float f => new Argument(name, 0, f, null),
         double d => new Argument(name, 0, d, null),

@@ -77,6 +77,8 @@ internal static class Validator
                 LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAveragePool2D => PoolingLayer.Validate(computing[i], layer),
                 LayerKind.Flatten => FlattenLayer.Validate(computing[i], layer),
                 LayerKind.BatchNorm => BatchNormLayer.Validate(computing[i], layer),
+                LayerKind.Embedding => EmbeddingLayer.Validate(computing[i], layer),
+                LayerKind.SimpleRnn or LayerKind.Lstm or LayerKind.Gru => RecurrentLayer.Validate(computing[i], layer, lengthSource: layers.Count > 0 ? layers[0] as EmbeddingLayerModel : null),
                 _ => throw new InvalidOperationException($"No validation for layer kind {computing[i].Kind}."),
             };
             if (model is null)

@@ -17,6 +17,8 @@ internal static class LayerEmitter
         PoolingLayerModel p => PoolingLayer.Kind(p),
         FlattenLayerModel => "Flatten",
         BatchNormLayerModel => "BatchNorm",
+        EmbeddingLayerModel => "Embedding",
+        RecurrentLayerModel r => RecurrentLayer.Kind(r),
         _ => throw Unknown(layer),
     };
 
@@ -29,6 +31,8 @@ internal static class LayerEmitter
         PoolingLayerModel p => PoolingLayer.Describe(p),
         FlattenLayerModel => "",
         BatchNormLayerModel b => BatchNormLayer.Describe(b),
+        EmbeddingLayerModel e => EmbeddingLayer.Describe(e),
+        RecurrentLayerModel r => RecurrentLayer.Describe(r),
         _ => throw Unknown(layer),
     };
 
@@ -39,6 +43,8 @@ internal static class LayerEmitter
             case DenseLayerModel dense: DenseLayer.EmitConstants(w, dense); break;
             case ConvolutionLayerModel c: ConvolutionLayer.EmitConstants(w, c); break;
             case BatchNormLayerModel b: BatchNormLayer.EmitConstants(w, b); break;
+            case EmbeddingLayerModel e: EmbeddingLayer.EmitConstants(w, e); break;
+            case RecurrentLayerModel r: RecurrentLayer.EmitConstants(w, r); break;
         }
     }
 
@@ -49,6 +55,7 @@ internal static class LayerEmitter
         {
             case ConvolutionLayerModel c: ConvolutionLayer.EmitGeometry(w, c); break;
             case PoolingLayerModel p: PoolingLayer.EmitGeometry(w, p); break;
+            case RecurrentLayerModel r: RecurrentLayer.EmitStatics(w, r); break;
         }
     }
 
@@ -59,6 +66,8 @@ internal static class LayerEmitter
             case DenseLayerModel dense: DenseLayer.EmitTensors(w, dense); break;
             case ConvolutionLayerModel c: ConvolutionLayer.EmitTensors(w, c); break;
             case BatchNormLayerModel b: BatchNormLayer.EmitTensors(w, b); break;
+            case EmbeddingLayerModel e: EmbeddingLayer.EmitTensors(w, e); break;
+            case RecurrentLayerModel r: RecurrentLayer.EmitTensors(w, r); break;
         }
     }
 
@@ -75,6 +84,8 @@ internal static class LayerEmitter
             case DenseLayerModel dense: DenseLayer.EmitInitialize(w, dense); break;
             case ConvolutionLayerModel c: ConvolutionLayer.EmitInitialize(w, c); break;
             case BatchNormLayerModel b: BatchNormLayer.EmitInitialize(w, b); break;
+            case EmbeddingLayerModel e: EmbeddingLayer.EmitInitialize(w, e); break;
+            case RecurrentLayerModel r: RecurrentLayer.EmitInitialize(w, r); break;
         }
     }
 
@@ -85,6 +96,7 @@ internal static class LayerEmitter
             case DropoutLayerModel dropout: DropoutLayer.EmitWorkspaceFields(w, dropout); break;
             case PoolingLayerModel p: PoolingLayer.EmitWorkspaceFields(w, p); break;
             case BatchNormLayerModel b: BatchNormLayer.EmitWorkspaceFields(w, b); break;
+            case RecurrentLayerModel r: RecurrentLayer.EmitWorkspaceFields(w, r); break;
         }
     }
 
@@ -94,6 +106,7 @@ internal static class LayerEmitter
         {
             case DropoutLayerModel dropout: DropoutLayer.EmitWorkspaceAllocation(w, dropout); break;
             case PoolingLayerModel p: PoolingLayer.EmitWorkspaceAllocation(w, p); break;
+            case RecurrentLayerModel r: RecurrentLayer.EmitWorkspaceAllocation(w, r); break;
         }
     }
 
@@ -107,6 +120,8 @@ internal static class LayerEmitter
             case PoolingLayerModel p: PoolingLayer.EmitForward(w, p, x); break;
             case FlattenLayerModel f: FlattenLayer.EmitForward(w, f, x, isLast); break;
             case BatchNormLayerModel b: BatchNormLayer.EmitForward(w, b, x); break;
+            case EmbeddingLayerModel e: EmbeddingLayer.EmitForward(w, e, x); break;
+            case RecurrentLayerModel r: RecurrentLayer.EmitForward(w, r, x); break;
             default: throw Unknown(layer);
         }
     }
@@ -129,6 +144,8 @@ internal static class LayerEmitter
             case PoolingLayerModel p: PoolingLayer.EmitBackward(w, p, x, dx, dxCondition); break;
             case FlattenLayerModel f: FlattenLayer.EmitBackward(w, f, x, dx, dxCondition); break;
             case BatchNormLayerModel b: BatchNormLayer.EmitBackward(w, b, x, dx, dxCondition); break;
+            case EmbeddingLayerModel e: EmbeddingLayer.EmitBackward(w, e, x, dx, dxCondition); break;
+            case RecurrentLayerModel r: RecurrentLayer.EmitBackward(w, r, x, dx, dxCondition); break;
             default: throw Unknown(layer);
         }
     }

@@ -61,4 +61,8 @@ internal enum LayerKind
     GlobalAveragePool2D,
     Flatten,
     BatchNorm,
+    Embedding,
+    SimpleRnn,
+    Lstm,
+    Gru,
 }

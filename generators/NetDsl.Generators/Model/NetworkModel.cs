@@ -32,6 +32,9 @@ internal sealed record NetworkModel(
 
     public int OutputSize => OutputLayer.OutputSize;
 
+    /// <summary>The first layer when it is an embedding whose padding index gives each sequence's length.</summary>
+    public EmbeddingLayerModel? LengthSource => Layers[0] is EmbeddingLayerModel { PaddingIndex: >= 0 } embedding ? embedding : null;
+
     /// <summary>Whether some layer acts differently while training (dropout, batch norm).</summary>
     public bool HasTrainingMode
     {
@@ -224,4 +227,46 @@ internal sealed record BatchNormLayerModel(int Index, string Name, int Input, Eq
     public override int ParameterCount => 2 * Channels;
 
     public override int StateCount => 2 * Channels + 1;
+}
+
+internal enum CellKind { SimpleRnn = 0, Lstm = 1, Gru = 2 }
+
+/// <summary>
+/// A recurrent layer over <c>[T, I]</c> (one direction, or two when bidirectional): per direction the PyTorch tensors
+/// <c>weight_ih [G·H, I]</c>, <c>weight_hh [G·H, H]</c>, <c>bias_ih [G·H]</c>, <c>bias_hh [G·H]</c>, in that order.
+/// </summary>
+internal sealed record RecurrentLayerModel(
+    int Index, string Name, int Input, CellKind Cell, int Steps, int Inputs, int Hidden,
+    bool ReturnSequences, bool Bidirectional, int Truncation, bool UsesLengths, int ParameterOffset)
+    : LayerModel(Index, Name, Input,
+        new EquatableArray<int>(ReturnSequences ? new[] { Steps, (Bidirectional ? 2 : 1) * Hidden } : new[] { (Bidirectional ? 2 : 1) * Hidden }), ParameterOffset)
+{
+    public int Gates => Cell switch { CellKind.Lstm => 4, CellKind.Gru => 3, _ => 1 };
+
+    public int Directions => Bidirectional ? 2 : 1;
+
+    public int WeightIhCount => Gates * Hidden * Inputs;
+
+    public int WeightHhCount => Gates * Hidden * Hidden;
+
+    public int BiasCount => Gates * Hidden;
+
+    public int DirectionCount => WeightIhCount + WeightHhCount + 2 * BiasCount;
+
+    public int WeightIhOffset(int direction) => ParameterOffset + direction * DirectionCount;
+
+    public int WeightHhOffset(int direction) => WeightIhOffset(direction) + WeightIhCount;
+
+    public int BiasIhOffset(int direction) => WeightHhOffset(direction) + WeightHhCount;
+
+    public int BiasHhOffset(int direction) => BiasIhOffset(direction) + BiasCount;
+
+    public override int ParameterCount => Directions * DirectionCount;
+}
+
+/// <summary>An embedding table <c>[V, D]</c>: <c>[T]</c> indices → <c>[T, D]</c> vectors.</summary>
+internal sealed record EmbeddingLayerModel(int Index, string Name, int Input, int Steps, int Vocabulary, int Dimension, int PaddingIndex, int ParameterOffset)
+    : LayerModel(Index, Name, Input, new EquatableArray<int>(new[] { Steps, Dimension }), ParameterOffset)
+{
+    public override int ParameterCount => Vocabulary * Dimension;
 }

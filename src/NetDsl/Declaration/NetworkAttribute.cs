@@ -317,3 +317,75 @@ public sealed class BatchNormAttribute : Attribute
     /// <summary>The prefix of this layer's tensors in weight files; defaults to the layer's position.</summary>
     public string? Name { get; set; }
 }
+
+/// <summary>
+/// An embedding table, PyTorch's <c>nn.Embedding</c>: maps each of the <c>T</c> input values (whole numbers, indices
+/// into a vocabulary) to a learned vector, <c>[T] → [T, dimension]</c>. It must be the first layer.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class EmbeddingAttribute : Attribute
+{
+    /// <summary>Declares an embedding table.</summary>
+    /// <param name="vocabulary">The number of distinct indices.</param>
+    /// <param name="dimension">The length of each vector.</param>
+    public EmbeddingAttribute(int vocabulary, int dimension)
+    {
+        Vocabulary = vocabulary;
+        Dimension = dimension;
+    }
+
+    /// <summary>The number of distinct indices.</summary>
+    public int Vocabulary { get; }
+
+    /// <summary>The length of each vector.</summary>
+    public int Dimension { get; }
+
+    /// <summary>
+    /// The index that pads short sequences (PyTorch's <c>padding_idx</c>): its vector stays zero, and trailing padding
+    /// sets each sequence's length for the recurrent layers after it. -1 (default): no padding.
+    /// </summary>
+    public int PaddingIndex { get; set; } = -1;
+
+    /// <summary>The prefix of this layer's tensors in weight files; defaults to the layer's position.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>The options of the recurrent layers (<see cref="SimpleRnnAttribute"/>, <see cref="LstmAttribute"/>, <see cref="GruAttribute"/>).</summary>
+public abstract class RecurrentAttribute : Attribute
+{
+    /// <summary>Sets the hidden size.</summary>
+    protected RecurrentAttribute(int hiddenSize) => HiddenSize = hiddenSize;
+
+    /// <summary>The size of the hidden state.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>
+    /// True: the output is every step's state <c>[T, H]</c> (to stack another recurrent layer); false (default): the
+    /// last state <c>[H]</c> of each sequence.
+    /// </summary>
+    public bool ReturnSequences { get; set; }
+
+    /// <summary>Also runs the sequence backwards and concatenates both directions' states (<c>2H</c> per step).</summary>
+    public bool Bidirectional { get; set; }
+
+    /// <summary>
+    /// Truncated backpropagation through time: the gradient flows back through the recurrent state at most this many
+    /// steps. 0 (default): through the whole sequence.
+    /// </summary>
+    public int Truncation { get; set; }
+
+    /// <summary>The prefix of this layer's tensors in weight files; defaults to the layer's position.</summary>
+    public string? Name { get; set; }
+}
+
+/// <summary>An Elman recurrent layer, PyTorch's <c>nn.RNN</c>: <c>h_t = tanh(W_ih x_t + b_ih + W_hh h_(t−1) + b_hh)</c>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SimpleRnnAttribute(int hiddenSize) : RecurrentAttribute(hiddenSize);
+
+/// <summary>A long short-term memory layer, PyTorch's <c>nn.LSTM</c> (input, forget, cell and output gates).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LstmAttribute(int hiddenSize) : RecurrentAttribute(hiddenSize);
+
+/// <summary>A gated recurrent unit layer, PyTorch's <c>nn.GRU</c> (reset and update gates).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GruAttribute(int hiddenSize) : RecurrentAttribute(hiddenSize);
