@@ -12,11 +12,27 @@ using System.Text.Unicode;
 
 namespace NetDsl.Serialization;
 
-/// <summary>Where one named tensor lives in a model's flat parameter buffer.</summary>
+/// <summary>The element type a tensor has in weight files. In memory every tensor lives in a float buffer.</summary>
+public enum TensorDType
+{
+    /// <summary>float32, safetensors <c>"F32"</c>: weights, biases, running statistics.</summary>
+    F32,
+
+    /// <summary>
+    /// int64, safetensors <c>"I64"</c>, for counters such as BatchNorm's <c>num_batches_tracked</c>. Only scalars
+    /// (shape <c>[]</c>) are supported. In the float buffer the value is a whole number in
+    /// <c>[0, 2²⁴]</c> (every such integer is exact in float32); saving or loading any other value is an error.
+    /// </summary>
+    I64,
+}
+
+/// <summary>Where one named tensor lives in a model's flat float buffer (its parameters, or its state).</summary>
 /// <param name="Name">The tensor's name in weight files, such as <c>0.weight</c>.</param>
-/// <param name="Offset">The index of its first element in the parameter buffer.</param>
-/// <param name="Shape">Its row-major shape, such as <c>[out, in]</c>.</param>
-public sealed record ParameterTensor(string Name, int Offset, int[] Shape);
+/// <param name="Offset">The index of its first element in the buffer.</param>
+/// <param name="Shape">Its row-major shape, such as <c>[out, in]</c>; <c>[]</c> for a scalar (one element).</param>
+/// <param name="DType">Its element type in weight files: <see cref="TensorDType.F32"/> (the default), or
+/// <see cref="TensorDType.I64"/> for a scalar counter kept in the float buffer as a whole number.</param>
+public sealed record ParameterTensor(string Name, int Offset, int[] Shape, TensorDType DType = TensorDType.F32);
 
 /// <summary>
 /// Reads and writes parameters in the safetensors format (JSON header, raw little-endian F32 data), compatible with
@@ -27,9 +43,12 @@ public sealed record ParameterTensor(string Name, int Offset, int[] Shape);
 /// <c>{"dtype", "shape", "data_offsets": [begin, end]}</c> (offsets relative to the data section) plus an optional
 /// <c>"__metadata__"</c> object of strings, then the raw tensor data.</para>
 /// <para>Loading is strict, like PyTorch's <c>load_state_dict(strict=True)</c>: every requested tensor must be in the
-/// file as F32 with the expected shape, and the file may hold no other tensors unless unexpected tensors are explicitly
+/// file with the expected dtype (F32, or I64 for counters) and shape, and the file may hold no other tensors unless unexpected tensors are explicitly
 /// ignored. The whole file is validated and read before the destination is written, so a failed load leaves the
 /// parameters unchanged. Errors in the file are reported as <see cref="WeightFileException"/>.</para>
+/// <para>A network with non-trainable state (BatchNorm's <c>running_mean</c>, <c>running_var</c> and
+/// <c>num_batches_tracked</c>) keeps it in a second float buffer; the overloads taking <c>state</c> and
+/// <c>stateTensors</c> save both buffers to one file, PyTorch's <c>state_dict</c>, and load both or neither.</para>
 /// </remarks>
 public static class SafeTensors
 {
@@ -61,13 +80,36 @@ public static class SafeTensors
     /// <param name="metadata">Key/value strings to store, written in ordinal key order; null or empty for none.</param>
     /// <exception cref="ArgumentException">A tensor lies outside <paramref name="parameters"/>, has a negative dimension, or two tensors share a name; or metadata holds a null value.</exception>
     public static void Save(Stream destination, ReadOnlySpan<float> parameters, ReadOnlySpan<ParameterTensor> tensors, IReadOnlyDictionary<string, string>? metadata)
+        => Save(destination, parameters, tensors, [], [], metadata);
+
+    /// <summary>
+    /// Writes the tensors of a network's parameter buffer and of its state buffer (BatchNorm's running statistics and
+    /// counters) to <paramref name="destination"/> as one file, like PyTorch's <c>state_dict</c>: the tensors of
+    /// <paramref name="parameterTensors"/> first, then those of <paramref name="stateTensors"/>, each in list order.
+    /// <see cref="TensorDType.I64"/> tensors are written as int64 scalars.
+    /// </summary>
+    /// <param name="destination">A writable stream; it is not closed.</param>
+    /// <param name="parameters">The network's flat parameter buffer.</param>
+    /// <param name="parameterTensors">The tensors of <paramref name="parameters"/> to write.</param>
+    /// <param name="state">The network's flat state buffer.</param>
+    /// <param name="stateTensors">The tensors of <paramref name="state"/> to write; names must differ from those of <paramref name="parameterTensors"/>.</param>
+    /// <param name="metadata">Key/value strings for the header's <c>__metadata__</c> object; null or empty for none.</param>
+    /// <exception cref="ArgumentException">A tensor lies outside its buffer, has a negative dimension, or two tensors
+    /// share a name (across both lists); an I64 tensor is not a scalar or its value is not a whole number in [0, 2²⁴].
+    /// Nothing is written to <paramref name="destination"/> then.</exception>
+    public static void Save(Stream destination, ReadOnlySpan<float> parameters, ReadOnlySpan<ParameterTensor> parameterTensors,
+        ReadOnlySpan<float> state, ReadOnlySpan<ParameterTensor> stateTensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(destination);
         if (!destination.CanWrite)
             throw new ArgumentException("The destination stream is not writable. Open it for writing (e.g. File.Create).", nameof(destination));
 
-        int[] counts = ValidateTensorList(parameters.Length, tensors, nameof(parameters), nameof(tensors));
-        byte[] header = BuildHeader(tensors, counts, metadata);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        int[] parameterCounts = ValidateTensorList(parameters.Length, parameterTensors, names, "parameter", nameof(parameters), nameof(parameterTensors));
+        int[] stateCounts = ValidateTensorList(state.Length, stateTensors, names, "state", nameof(state), nameof(stateTensors));
+        CheckCountersForSaving(parameters, parameterTensors, nameof(parameters));
+        CheckCountersForSaving(state, stateTensors, nameof(state));
+        byte[] header = BuildHeader(parameterTensors, parameterCounts, stateTensors, stateCounts, metadata);
 
         Span<byte> length = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
@@ -75,9 +117,22 @@ public static class SafeTensors
         destination.Write(header);
 
         byte[]? chunk = BitConverter.IsLittleEndian ? null : new byte[ChunkBytes];
+        WriteData(destination, parameters, parameterTensors, parameterCounts, chunk);
+        WriteData(destination, state, stateTensors, stateCounts, chunk);
+    }
+
+    private static void WriteData(Stream destination, ReadOnlySpan<float> buffer, ReadOnlySpan<ParameterTensor> tensors, int[] counts, byte[]? chunk)
+    {
+        Span<byte> integer = stackalloc byte[8];
         for (int i = 0; i < tensors.Length; i++)
         {
-            ReadOnlySpan<float> values = parameters.Slice(tensors[i].Offset, counts[i]);
+            ReadOnlySpan<float> values = buffer.Slice(tensors[i].Offset, counts[i]);
+            if (tensors[i].DType == TensorDType.I64)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(integer, (long)values[0]); // a whole number in [0, 2^24], checked
+                destination.Write(integer);
+                continue;
+            }
             if (chunk is null)
             {
                 destination.Write(MemoryMarshal.AsBytes(values));
@@ -93,6 +148,24 @@ public static class SafeTensors
         }
     }
 
+    /// <summary>The largest counter an <see cref="TensorDType.I64"/> tensor may hold: 2²⁴, above which float32 skips integers.</summary>
+    public const long MaxExactCounter = 1L << 24;
+
+    private static void CheckCountersForSaving(ReadOnlySpan<float> buffer, ReadOnlySpan<ParameterTensor> tensors, string bufferName)
+    {
+        foreach (ParameterTensor t in tensors)
+        {
+            if (t.DType != TensorDType.I64)
+                continue;
+            float value = buffer[t.Offset];
+            if (!(value >= 0 && value <= MaxExactCounter && MathF.Truncate(value) == value))
+                throw new ArgumentException(
+                    $"Tensor '{t.Name}' is an I64 counter, so its value in the {bufferName} buffer (element {t.Offset}) must be a whole number in [0, {MaxExactCounter}] " +
+                    $"(exact in float32), but it is {value.ToString("R", CultureInfo.InvariantCulture)}.",
+                    bufferName);
+        }
+    }
+
     /// <summary>
     /// Writes the given tensors of <paramref name="parameters"/> to the file at <paramref name="path"/>, replacing it.
     /// The data goes to a temporary file next to it that is renamed at the end, so an existing file is never left
@@ -104,6 +177,22 @@ public static class SafeTensors
     /// <param name="metadata">Optional key/value strings for the header's <c>__metadata__</c> object.</param>
     /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
     public static void Save(string path, ReadOnlySpan<float> parameters, ReadOnlySpan<ParameterTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+        => Save(path, parameters, tensors, [], [], metadata);
+
+    /// <summary>
+    /// Writes a network's parameter and state buffers to the file at <paramref name="path"/> as one file (see the
+    /// <see cref="Save(Stream, ReadOnlySpan{float}, ReadOnlySpan{ParameterTensor}, ReadOnlySpan{float}, ReadOnlySpan{ParameterTensor}, IReadOnlyDictionary{string, string}?)"/>
+    /// overload), replacing it through a temporary file, so an existing file is never left half-written.
+    /// </summary>
+    /// <param name="path">The file to write, conventionally ending in <c>.safetensors</c>.</param>
+    /// <param name="parameters">The network's flat parameter buffer.</param>
+    /// <param name="parameterTensors">The tensors of <paramref name="parameters"/> to write.</param>
+    /// <param name="state">The network's flat state buffer.</param>
+    /// <param name="stateTensors">The tensors of <paramref name="state"/> to write.</param>
+    /// <param name="metadata">Optional key/value strings for the header's <c>__metadata__</c> object.</param>
+    /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
+    public static void Save(string path, ReadOnlySpan<float> parameters, ReadOnlySpan<ParameterTensor> parameterTensors,
+        ReadOnlySpan<float> state, ReadOnlySpan<ParameterTensor> stateTensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string fullPath = Path.GetFullPath(path);
@@ -117,7 +206,7 @@ public static class SafeTensors
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, ChunkBytes))
             {
-                Save(stream, parameters, tensors, metadata);
+                Save(stream, parameters, parameterTensors, state, stateTensors, metadata);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, fullPath, overwrite: true);
@@ -161,12 +250,40 @@ public static class SafeTensors
     /// <exception cref="WeightFileException">The file is truncated or malformed, or does not match <paramref name="tensors"/>.</exception>
     /// <exception cref="ArgumentException">A tensor lies outside <paramref name="parameters"/>, has a negative dimension, or two tensors share a name.</exception>
     public static void Load(Stream source, Span<float> parameters, ReadOnlySpan<ParameterTensor> tensors, bool ignoreUnexpectedTensors)
+        => Load(source, parameters, tensors, [], [], ignoreUnexpectedTensors);
+
+    /// <summary>
+    /// Reads a network's parameter buffer and state buffer from one file (PyTorch's <c>state_dict</c> of a network with
+    /// BatchNorm layers): every tensor of <paramref name="parameterTensors"/> into <paramref name="parameters"/> and every
+    /// tensor of <paramref name="stateTensors"/> into <paramref name="state"/>. The whole file is checked before anything
+    /// is written: on any error both buffers are unchanged. <see cref="TensorDType.I64"/> tensors must be int64 scalars
+    /// in the file with a value in [0, 2²⁴]; they are stored in the buffer as floats.
+    /// </summary>
+    /// <param name="source">A readable stream positioned at the start of the file; it need not be seekable. It is read to its end and not closed.</param>
+    /// <param name="parameters">The network's flat parameter buffer.</param>
+    /// <param name="parameterTensors">The tensors of <paramref name="parameters"/> to read, in any order.</param>
+    /// <param name="state">The network's flat state buffer.</param>
+    /// <param name="stateTensors">The tensors of <paramref name="state"/> to read, in any order; names must differ from those of <paramref name="parameterTensors"/>.</param>
+    /// <param name="ignoreUnexpectedTensors">False to reject files holding tensors in neither list (strict, like PyTorch); true to skip them.</param>
+    /// <exception cref="WeightFileException">The file is truncated or malformed, or does not match the tensor lists (missing, unexpected, wrong dtype or shape, counter out of range).</exception>
+    /// <exception cref="ArgumentException">A tensor lies outside its buffer, has a negative dimension, two tensors share a name, or an I64 tensor is not a scalar.</exception>
+    public static void Load(Stream source, Span<float> parameters, ReadOnlySpan<ParameterTensor> parameterTensors,
+        Span<float> state, ReadOnlySpan<ParameterTensor> stateTensors, bool ignoreUnexpectedTensors = false)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (!source.CanRead)
             throw new ArgumentException("The source stream is not readable. Open it for reading (e.g. File.OpenRead).", nameof(source));
 
-        int[] counts = ValidateTensorList(parameters.Length, tensors, nameof(parameters), nameof(tensors));
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        int[] parameterCounts = ValidateTensorList(parameters.Length, parameterTensors, names, "parameter", nameof(parameters), nameof(parameterTensors));
+        int[] stateCounts = ValidateTensorList(state.Length, stateTensors, names, "state", nameof(state), nameof(stateTensors));
+
+        // Both lists as one: index i < parameterTensors.Length is a parameter tensor, the rest are state tensors.
+        var tensors = new ParameterTensor[parameterTensors.Length + stateTensors.Length];
+        parameterTensors.CopyTo(tensors);
+        stateTensors.CopyTo(tensors.AsSpan(parameterTensors.Length));
+        int[] counts = [.. parameterCounts, .. stateCounts];
+
         var input = new Input(source);
         Header header = ReadHeader(input);
         CheckAgainstModel(header, tensors, counts, ignoreUnexpectedTensors);
@@ -188,6 +305,15 @@ public static class SafeTensors
             if (requested.TryGetValue(entry.Name, out var target))
             {
                 Span<float> values = staging.AsSpan(target.StagingOffset, counts[target.Index]);
+                if (tensors[target.Index].DType == TensorDType.I64)
+                {
+                    // A scalar (checked by ValidateTensorList and CheckAgainstModel): 8 bytes.
+                    int got = input.ReadAtMost(chunk.AsSpan(0, 8));
+                    if (got < 8)
+                        throw Truncated(header, input, entry, got);
+                    values[0] = CounterFromFile(entry, BinaryPrimitives.ReadInt64LittleEndian(chunk));
+                    continue;
+                }
                 long done = 0;
                 while (done < length)
                 {
@@ -213,11 +339,25 @@ public static class SafeTensors
                 $"The file has {extra:N0} bytes after the end of the last tensor's data (offset {header.DataLength:N0} of the data section). " +
                 "The safetensors format allows no unindexed bytes, so the file is corrupt, was appended to, or is not a safetensors file. Save it again.");
 
+        // Everything is read and checked: only now are the buffers written, both of them.
         for (int i = 0; i < tensors.Length; i++)
         {
             var (_, stagingOffset) = requested[tensors[i].Name];
-            staging.AsSpan(stagingOffset, counts[i]).CopyTo(parameters.Slice(tensors[i].Offset, counts[i]));
+            Span<float> destination = i < parameterTensors.Length ? parameters : state;
+            staging.AsSpan(stagingOffset, counts[i]).CopyTo(destination.Slice(tensors[i].Offset, counts[i]));
         }
+    }
+
+    private static float CounterFromFile(Entry entry, long value)
+    {
+        if (value < 0 || value > MaxExactCounter)
+            throw new WeightFileException(
+                $"Tensor '{entry.Name}' is an I64 counter holding {value.ToString(CultureInfo.InvariantCulture)} in the file, but NetDsl keeps counters as float32 whole numbers " +
+                $"and accepts values in [0, {MaxExactCounter}] (2^24, the largest range where float32 holds every integer). " +
+                "If this is BatchNorm's num_batches_tracked, it only matters for momentum=None (cumulative averages): reset it in PyTorch " +
+                $"(`m.num_batches_tracked.clamp_(max={MaxExactCounter})` or `.zero_()`) before saving.",
+                entry.Name, [], entry.Shape);
+        return value;
     }
 
     /// <summary>
@@ -231,12 +371,29 @@ public static class SafeTensors
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="WeightFileException">The file is truncated or malformed, or does not match <paramref name="tensors"/>; <see cref="WeightFileException.FilePath"/> is set.</exception>
     public static void Load(string path, Span<float> parameters, ReadOnlySpan<ParameterTensor> tensors, bool ignoreUnexpectedTensors = false)
+        => Load(path, parameters, tensors, [], [], ignoreUnexpectedTensors);
+
+    /// <summary>
+    /// Reads a network's parameter and state buffers from the file at <paramref name="path"/> (see the
+    /// <see cref="Load(Stream, Span{float}, ReadOnlySpan{ParameterTensor}, Span{float}, ReadOnlySpan{ParameterTensor}, bool)"/>
+    /// overload). On any error both buffers are unchanged.
+    /// </summary>
+    /// <param name="path">The <c>.safetensors</c> file to read.</param>
+    /// <param name="parameters">The network's flat parameter buffer.</param>
+    /// <param name="parameterTensors">The tensors of <paramref name="parameters"/> to read.</param>
+    /// <param name="state">The network's flat state buffer.</param>
+    /// <param name="stateTensors">The tensors of <paramref name="state"/> to read.</param>
+    /// <param name="ignoreUnexpectedTensors">True to skip tensors of the file in neither list instead of failing.</param>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="WeightFileException">The file is truncated or malformed, or does not match the tensor lists; <see cref="WeightFileException.FilePath"/> is set.</exception>
+    public static void Load(string path, Span<float> parameters, ReadOnlySpan<ParameterTensor> parameterTensors,
+        Span<float> state, ReadOnlySpan<ParameterTensor> stateTensors, bool ignoreUnexpectedTensors = false)
     {
         string fullPath = CheckedFullPathForReading(path);
         using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, ChunkBytes, FileOptions.SequentialScan);
         try
         {
-            Load(stream, parameters, tensors, ignoreUnexpectedTensors);
+            Load(stream, parameters, parameterTensors, state, stateTensors, ignoreUnexpectedTensors);
         }
         catch (WeightFileException e)
         {
@@ -306,7 +463,8 @@ public static class SafeTensors
 
     // ------------------------------------------------------------------ Header writing
 
-    private static byte[] BuildHeader(ReadOnlySpan<ParameterTensor> tensors, int[] counts, IReadOnlyDictionary<string, string>? metadata)
+    private static byte[] BuildHeader(ReadOnlySpan<ParameterTensor> tensors, int[] counts,
+        ReadOnlySpan<ParameterTensor> stateTensors, int[] stateCounts, IReadOnlyDictionary<string, string>? metadata)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false }))
@@ -328,21 +486,8 @@ public static class SafeTensors
             }
 
             long offset = 0;
-            for (int i = 0; i < tensors.Length; i++)
-            {
-                json.WriteStartObject(tensors[i].Name);
-                json.WriteString("dtype", "F32");
-                json.WriteStartArray("shape");
-                foreach (int d in tensors[i].Shape)
-                    json.WriteNumberValue(d);
-                json.WriteEndArray();
-                json.WriteStartArray("data_offsets");
-                json.WriteNumberValue(offset);
-                offset += 4L * counts[i];
-                json.WriteNumberValue(offset);
-                json.WriteEndArray();
-                json.WriteEndObject();
-            }
+            WriteEntries(json, tensors, counts, ref offset);
+            WriteEntries(json, stateTensors, stateCounts, ref offset);
             json.WriteEndObject();
         }
 
@@ -352,6 +497,32 @@ public static class SafeTensors
         header.AsSpan(buffer.WrittenCount).Fill((byte)' ');
         return header;
     }
+
+    private static void WriteEntries(Utf8JsonWriter json, ReadOnlySpan<ParameterTensor> tensors, int[] counts, ref long offset)
+    {
+        for (int i = 0; i < tensors.Length; i++)
+        {
+            json.WriteStartObject(tensors[i].Name);
+            json.WriteString("dtype", DTypeName(tensors[i].DType));
+            json.WriteStartArray("shape");
+            foreach (int d in tensors[i].Shape)
+                json.WriteNumberValue(d);
+            json.WriteEndArray();
+            json.WriteStartArray("data_offsets");
+            json.WriteNumberValue(offset);
+            offset += (long)ElementSize(DTypeName(tensors[i].DType)) * counts[i];
+            json.WriteNumberValue(offset);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+    }
+
+    private static string DTypeName(TensorDType dtype) => dtype switch
+    {
+        TensorDType.F32 => "F32",
+        TensorDType.I64 => "I64",
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown tensor dtype."),
+    };
 
     // ------------------------------------------------------------------ Header reading
 
@@ -635,12 +806,23 @@ public static class SafeTensors
         for (int i = 0; i < tensors.Length; i++)
         {
             Entry entry = header.Entries[tensors[i].Name];
-            if (entry.DType != "F32")
+            string expected = DTypeName(tensors[i].DType);
+            if (entry.DType == expected)
+                continue;
+            if (tensors[i].DType == TensorDType.I64)
                 throw new WeightFileException(
-                    $"Tensor '{entry.Name}' has dtype {entry.DType} in the file, but NetDsl models hold F32 (float32) parameters. " +
-                    "Convert the weights to float32 before saving: in PyTorch, `model.float()` and then " +
-                    "`safetensors.torch.save_file(model.state_dict(), path)` (or `{k: v.float() for k, v in state_dict.items()}`).",
+                    $"Tensor '{entry.Name}' has dtype {entry.DType} in the file, but the model expects an I64 (int64) counter there, " +
+                    "as PyTorch saves BatchNorm's num_batches_tracked. Save the state_dict as PyTorch produces it, without converting every tensor to float " +
+                    "(convert only floating-point tensors: `{k: v.float() if v.is_floating_point() else v for k, v in state_dict.items()}`).",
                     entry.Name, tensors[i].Shape, entry.Shape);
+            string counterHint = entry.DType == "I64"
+                ? " An I64 tensor is usually a counter such as BatchNorm's num_batches_tracked: if the model keeps one here, its tensor list should declare it with TensorDType.I64 (in the network's state tensors)."
+                : "";
+            throw new WeightFileException(
+                $"Tensor '{entry.Name}' has dtype {entry.DType} in the file, but NetDsl models hold F32 (float32) parameters. " +
+                "Convert the weights to float32 before saving: in PyTorch, `model.float()` and then " +
+                "`safetensors.torch.save_file(model.state_dict(), path)` (or `{k: v.float() for k, v in state_dict.items()}`)." + counterHint,
+                entry.Name, tensors[i].Shape, entry.Shape);
         }
 
         for (int i = 0; i < tensors.Length; i++)
@@ -708,10 +890,15 @@ public static class SafeTensors
     // ------------------------------------------------------------------ Argument checks and formatting
 
     /// <summary>Checks the model's tensor list and returns each tensor's element count.</summary>
-    private static int[] ValidateTensorList(int bufferLength, ReadOnlySpan<ParameterTensor> tensors, string bufferName, string listName)
+    /// <param name="bufferLength">The length of the buffer the tensors live in.</param>
+    /// <param name="tensors">The list to check.</param>
+    /// <param name="names">The names seen so far (in other lists of the same file); this list's names are added.</param>
+    /// <param name="bufferKind">"parameter" or "state", for messages.</param>
+    /// <param name="bufferName">The buffer's parameter name.</param>
+    /// <param name="listName">The list's parameter name.</param>
+    private static int[] ValidateTensorList(int bufferLength, ReadOnlySpan<ParameterTensor> tensors, HashSet<string> names, string bufferKind, string bufferName, string listName)
     {
         var counts = new int[tensors.Length];
-        var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < tensors.Length; i++)
         {
             ParameterTensor? t = tensors[i];
@@ -720,7 +907,13 @@ public static class SafeTensors
             if (t.Name == MetadataKey)
                 throw new ArgumentException($"'{MetadataKey}' is reserved by the safetensors format and cannot name a tensor.", listName);
             if (!names.Add(t.Name))
-                throw new ArgumentException($"Two tensors are named '{t.Name}'; names must be unique.", listName);
+                throw new ArgumentException($"Two tensors are named '{t.Name}'; names must be unique (across the parameter and state tensors of a file).", listName);
+            if (t.DType is not (TensorDType.F32 or TensorDType.I64))
+                throw new ArgumentException($"Tensor '{t.Name}' has an unknown dtype {(int)t.DType}.", listName);
+            if (t.DType == TensorDType.I64 && t.Shape.Length != 0)
+                throw new ArgumentException(
+                    $"Tensor '{t.Name}' is declared I64 with shape {FormatShape(t.Shape)}, but only I64 scalars (shape [], such as BatchNorm's num_batches_tracked) are supported.",
+                    listName);
             long count = 1;
             foreach (int d in t.Shape)
             {
@@ -732,7 +925,7 @@ public static class SafeTensors
             }
             if (t.Offset < 0 || t.Offset + count > bufferLength)
                 throw new ArgumentOutOfRangeException(bufferName,
-                    $"Tensor '{t.Name}' covers elements [{t.Offset}, {t.Offset + count}) of the parameter buffer, which has {bufferLength} elements.");
+                    $"Tensor '{t.Name}' covers elements [{t.Offset}, {t.Offset + count}) of the {bufferKind} buffer, which has {bufferLength} elements.");
             counts[i] = (int)count;
         }
         return counts;
