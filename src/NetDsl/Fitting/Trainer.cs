@@ -118,6 +118,13 @@ public static class Trainer
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.Epochs, "options.Epochs");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize, "options.BatchSize");
         CheckShape(network, training, "training");
+        if (network.State.Length > 0 && training.Count % options.BatchSize == 1)
+        {
+            // Batch normalization cannot normalize a batch of one sample (PyTorch raises the same error mid-epoch).
+            throw new ArgumentException(
+                $"The {training.Count} training samples leave a last mini-batch of one sample with batch size {options.BatchSize}, which batch normalization cannot normalize: choose another batch size.",
+                nameof(options));
+        }
         if (options.Validation is { } validation)
             CheckShape(network, validation, "validation");
         if (options.ClassWeights is { } weights)

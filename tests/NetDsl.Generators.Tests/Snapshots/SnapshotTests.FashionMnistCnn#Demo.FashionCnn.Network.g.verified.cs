@@ -103,7 +103,7 @@ namespace Demo
 
         private static readonly global::NetDsl.Serialization.ParameterTensor[] s_stateTensors = [];
 
-        // The static geometry of each convolution and pooling layer, read by the kernels.
+        // The static geometry of each convolution, pooling and recurrent layer, read by the kernels.
         private static readonly global::NetDsl.Kernels.Conv2DGeometry s_layer0Geometry = new(
             InChannels: 1, InHeight: 28, InWidth: 28, OutChannels: 16, KernelHeight: 5, KernelWidth: 5,
             StrideHeight: 1, StrideWidth: 1, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2, DilationHeight: 1, DilationWidth: 1);

@@ -91,7 +91,7 @@ namespace Demo
 
         private static readonly global::NetDsl.Serialization.ParameterTensor[] s_stateTensors = [];
 
-        // The static geometry of each convolution and pooling layer, read by the kernels.
+        // The static geometry of each convolution, pooling and recurrent layer, read by the kernels.
         private static readonly global::NetDsl.Kernels.Conv2DGeometry s_layer0Geometry = new(
             InChannels: 3, InHeight: 1, InWidth: 50, OutChannels: 8, KernelHeight: 1, KernelWidth: 5,
             StrideHeight: 1, StrideWidth: 2, PadTop: 0, PadLeft: 0, PadBottom: 0, PadRight: 0, DilationHeight: 1, DilationWidth: 2);
