@@ -114,6 +114,24 @@ public sealed class SnapshotTests
         """);
 
     [Fact]
+    public void CnnWithBatchNorm() => VerifyModel("""
+        using NetDsl;
+
+        namespace Demo;
+
+        /// <summary>Convolution, batch normalization (BatchNorm2d), average and global pooling.</summary>
+        [Network(Loss = Loss.SoftmaxCrossEntropy)]
+        [Input(3, 16, 16)]
+        [Conv2D(8, 3, Activation.ReLU, Padding = Padding.Same)]
+        [BatchNorm]
+        [AvgPool2D(2)]
+        [Conv2D(16, 3, Activation.ReLU)]
+        [GlobalAveragePool2D]
+        [Dense(4)]
+        public partial class SmallVision;
+        """);
+
+    [Fact]
     public void SignalCnn() => VerifyModel("""
         using NetDsl;
 

@@ -119,3 +119,11 @@ public partial class DigitsWithDropoutIris;
 [Input(10)]
 [Dense(1)]
 public partial class LinearRegression10;
+
+/// <summary>Batch normalization between dense layers (BatchNorm1d): 6 → 8 → BN → tanh-free → 3.</summary>
+[Network(Loss = Loss.MeanSquaredError)]
+[Input(6)]
+[Dense(8)]
+[BatchNorm(Momentum = 0.2f)]
+[Dense(3, Activation.Tanh)]
+public partial class NormalizedMlp;
