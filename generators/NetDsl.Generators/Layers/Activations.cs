@@ -18,7 +18,7 @@ internal static class Activations
     {
         ActivationKind.Identity => argument,
         ActivationKind.ReLU => $"relu({argument})",
-        ActivationKind.LeakyReLU => $"leaky_relu({argument}, slope {negativeSlope.ToString("R", CultureInfo.InvariantCulture)})",
+        ActivationKind.LeakyReLU => $"leaky_relu({argument}, slope {Literals.Number(negativeSlope)})",
         ActivationKind.Sigmoid => $"σ({argument})",
         ActivationKind.Tanh => $"tanh({argument})",
         ActivationKind.Softmax => $"softmax_rows({argument})",
@@ -30,7 +30,7 @@ internal static class Activations
     public static string Derivative(ActivationKind activation, float negativeSlope, string y) => activation switch
     {
         ActivationKind.ReLU => $"({y} > 0 ? 1 : 0)",
-        ActivationKind.LeakyReLU => $"({y} > 0 ? 1 : {negativeSlope.ToString("R", CultureInfo.InvariantCulture)})",
+        ActivationKind.LeakyReLU => $"({y} > 0 ? 1 : {Literals.Number(negativeSlope)})",
         ActivationKind.Sigmoid => $"{y}(1 − {y})",
         ActivationKind.Tanh => $"(1 − {y}²)",
         _ => "1",
@@ -39,7 +39,18 @@ internal static class Activations
 
 internal static class Literals
 {
-    public static string Float(float value) => value.ToString("R", CultureInfo.InvariantCulture) + "f";
+    public static string Float(float value) => Number(value) + "f";
+
+    /// <summary>The shortest round-trip text of <paramref name="value"/>, with exponents as C# writes them: <c>1e-5</c>, not <c>1E-05</c>.</summary>
+    public static string Number(float value)
+    {
+        string text = value.ToString("R", CultureInfo.InvariantCulture);
+        int e = text.IndexOf('E');
+        if (e < 0)
+            return text;
+        int exponent = int.Parse(text.Substring(e + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        return text.Substring(0, e) + "e" + exponent.ToString(CultureInfo.InvariantCulture);
+    }
 
     public static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 

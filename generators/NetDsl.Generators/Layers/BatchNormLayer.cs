@@ -30,7 +30,7 @@ internal static class BatchNormLayer
 
     // ---- Emission --------------------------------------------------------------------------------------------
 
-    private static string Float(float value) => value.ToString("R", CultureInfo.InvariantCulture);
+    private static string Float(float value) => Literals.Number(value);
 
     public static string Describe(BatchNormLayerModel b) => $"momentum {Float(b.Momentum)}, ε {Float(b.Epsilon)}";
 
@@ -85,7 +85,9 @@ internal static class BatchNormLayer
         w.OpenBlock();
         w.WriteLine($"global::NetDsl.Kernels.BatchNormalization.ForwardTraining({x}, parameters.Slice(Layer{i}GammaOffset, {b.Channels}), parameters.Slice(Layer{i}BetaOffset, {b.Channels}),");
         w.WriteLine($"    runningMean{i}, runningVariance{i}, y{i}, workspace.Layer{i}SavedMean, workspace.Layer{i}SavedInverseStd, channels: {b.Channels}, spatial: {b.Spatial}, batch, momentum: {Literals.Float(b.Momentum)}, epsilon: {Literals.Float(b.Epsilon)});");
-        w.WriteLine($"_state[Layer{i}StateOffset + {2 * b.Channels}] += 1f; // num_batches_tracked");
+        w.WriteLine($"ref float batchesTracked{i} = ref _state[Layer{i}StateOffset + {2 * b.Channels}];");
+        w.WriteLine($"if (batchesTracked{i} < global::NetDsl.Serialization.SafeTensors.MaxExactCounter)");
+        w.WriteLine($"    batchesTracked{i} += 1f; // num_batches_tracked, held exactly up to 2^24");
         w.CloseBlock();
         w.WriteLine("else");
         w.OpenBlock();

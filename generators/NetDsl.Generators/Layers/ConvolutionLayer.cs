@@ -188,7 +188,7 @@ internal static class ConvolutionLayer
         if (!c.HasPenalty)
             return;
         int i = c.Index;
-        w.WriteLine($"// Layer {i} penalty: loss += {c.L1.ToString("R", CultureInfo.InvariantCulture)}·Σ|W{i}| + {c.L2.ToString("R", CultureInfo.InvariantCulture)}·ΣW{i}²");
+        w.WriteLine($"// Layer {i} penalty: loss += {Literals.Number(c.L1)}·Σ|W{i}| + {Literals.Number(c.L2)}·ΣW{i}²");
         w.WriteLine($"loss += global::NetDsl.Kernels.Penalties.AddL1L2(parameters.Slice(Layer{i}WeightOffset, {Literals.Int(c.WeightCount)}), gradients.Slice(Layer{i}WeightOffset, {Literals.Int(c.WeightCount)}), l1: {Literals.Float(c.L1)}, l2: {Literals.Float(c.L2)});");
     }
 }

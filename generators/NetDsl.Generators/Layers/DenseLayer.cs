@@ -126,9 +126,9 @@ internal static class DenseLayer
     private static string Describe(InitializerKind initializer, float scale) => initializer switch
     {
         InitializerKind.Zeros => "zeros",
-        InitializerKind.Constant => $"the constant {scale.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}",
-        InitializerKind.Uniform => $"U(±{scale.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})",
-        InitializerKind.Normal => $"N(0, {scale.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}²)",
+        InitializerKind.Constant => $"the constant {Literals.Number(scale)}",
+        InitializerKind.Uniform => $"U(±{Literals.Number(scale)})",
+        InitializerKind.Normal => $"N(0, {Literals.Number(scale)}²)",
         _ => initializer.ToString(),
     };
 
@@ -138,7 +138,7 @@ internal static class DenseLayer
         if (!layer.HasPenalty)
             return;
         int i = layer.Index;
-        string l1 = layer.L1.ToString("R", System.Globalization.CultureInfo.InvariantCulture), l2 = layer.L2.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        string l1 = Literals.Number(layer.L1), l2 = Literals.Number(layer.L2);
         string loss = string.Join(" + ", new[] { layer.L1 != 0 ? $"{l1}·Σ|W{i}|" : null, layer.L2 != 0 ? $"{l2}·ΣW{i}²" : null }.Where(t => t is not null));
         string gradient = string.Join(" + ", new[] { layer.L1 != 0 ? $"{l1}·sign(W{i})" : null, layer.L2 != 0 ? $"2·{l2}·W{i}" : null }.Where(t => t is not null));
         w.WriteLine($"// Layer {i} penalty: loss += {loss};  dW{i} += {gradient}");

@@ -34,7 +34,7 @@ internal static class DropoutLayer
 
     // ---- Emission --------------------------------------------------------------------------------------------
 
-    private static string Rate(DropoutLayerModel layer) => layer.Rate.ToString("R", CultureInfo.InvariantCulture);
+    private static string Rate(DropoutLayerModel layer) => Literals.Number(layer.Rate);
 
     public static void EmitWorkspaceFields(SourceWriter w, DropoutLayerModel layer)
     {

@@ -26,7 +26,7 @@ internal static class LayerEmitter
     public static string Detail(LayerModel layer) => layer switch
     {
         DenseLayerModel dense => dense.Activation.ToString(),
-        DropoutLayerModel dropout => "p = " + dropout.Rate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        DropoutLayerModel dropout => "p = " + Literals.Number(dropout.Rate),
         ConvolutionLayerModel c => ConvolutionLayer.Describe(c),
         PoolingLayerModel p => PoolingLayer.Describe(p),
         FlattenLayerModel => "",

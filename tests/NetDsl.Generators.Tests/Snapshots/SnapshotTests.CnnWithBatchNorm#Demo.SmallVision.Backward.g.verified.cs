@@ -68,7 +68,7 @@ namespace Demo
                     gradients.Slice(Layer1GammaOffset, 8), gradients.Slice(Layer1BetaOffset, 8), workspace.Layer0Gradient.AsSpan(0, batch * 2048), channels: 8, spatial: 256, batch);
             else
                 global::NetDsl.Kernels.BatchNormalizationInference.Backward(y0, workspace.Layer1Gradient.AsSpan(0, batch * 2048), parameters.Slice(Layer1GammaOffset, 8), _state.AsSpan(Layer1StateOffset, 8), _state.AsSpan(Layer1StateOffset + 8, 8),
-                    gradients.Slice(Layer1GammaOffset, 8), gradients.Slice(Layer1BetaOffset, 8), workspace.Layer0Gradient.AsSpan(0, batch * 2048), channels: 8, spatial: 256, batch, epsilon: 1E-05f);
+                    gradients.Slice(Layer1GammaOffset, 8), gradients.Slice(Layer1BetaOffset, 8), workspace.Layer0Gradient.AsSpan(0, batch * 2048), channels: 8, spatial: 256, batch, epsilon: 1e-5f);
 
             // Layer 0 · Conv2D 3 → 8 channels · ReLU
             global::System.Span<float> dz0 = workspace.Layer0Gradient.AsSpan(0, batch * 2048);
@@ -146,7 +146,7 @@ namespace Demo
             if (!global::NetDsl.NonFiniteCheck.IsFinite(workspace.Layer0Output.AsSpan(0, batch * 2048)))
                 return "layer 0 ('0', Conv2D ReLU, 3×3, stride 1, padding 1) is the first to output NaN or infinity: training diverged";
             if (!global::NetDsl.NonFiniteCheck.IsFinite(workspace.Layer1Output.AsSpan(0, batch * 2048)))
-                return "layer 1 ('1', BatchNorm momentum 0.1, ε 1E-05) is the first to output NaN or infinity: training diverged";
+                return "layer 1 ('1', BatchNorm momentum 0.1, ε 1e-5) is the first to output NaN or infinity: training diverged";
             if (!global::NetDsl.NonFiniteCheck.IsFinite(workspace.Layer2Output.AsSpan(0, batch * 512)))
                 return "layer 2 ('2', AvgPool2D 2×2, stride 2) is the first to output NaN or infinity: training diverged";
             if (!global::NetDsl.NonFiniteCheck.IsFinite(workspace.Layer3Output.AsSpan(0, batch * 576)))

@@ -34,20 +34,22 @@ namespace Demo
             global::NetDsl.Kernels.Convolution.Conv2DForward(x, parameters.Slice(Layer0WeightOffset, 216), parameters.Slice(Layer0BiasOffset, 8), y0,
                 s_layer0Geometry, batch, workspace.Scratch, new global::NetDsl.Kernels.ReLUActivation());
 
-            // Layer 1 · BatchNorm over 8 channels × 256 positions · momentum 0.1, ε 1E-05
+            // Layer 1 · BatchNorm over 8 channels × 256 positions · momentum 0.1, ε 1e-5
             // y1[B,8,16,16] = γ1·(y0 − μ)/√(σ² + ε) + β1: μ, σ² of the batch while training (and the running averages updated), running averages at inference
             global::System.Span<float> y1 = workspace.Layer1Output.AsSpan(0, batch * 2048);
             global::System.Span<float> runningMean1 = _state.AsSpan(Layer1StateOffset, 8), runningVariance1 = _state.AsSpan(Layer1StateOffset + 8, 8);
             if (training)
             {
                 global::NetDsl.Kernels.BatchNormalization.ForwardTraining(y0, parameters.Slice(Layer1GammaOffset, 8), parameters.Slice(Layer1BetaOffset, 8),
-                    runningMean1, runningVariance1, y1, workspace.Layer1SavedMean, workspace.Layer1SavedInverseStd, channels: 8, spatial: 256, batch, momentum: 0.1f, epsilon: 1E-05f);
-                _state[Layer1StateOffset + 16] += 1f; // num_batches_tracked
+                    runningMean1, runningVariance1, y1, workspace.Layer1SavedMean, workspace.Layer1SavedInverseStd, channels: 8, spatial: 256, batch, momentum: 0.1f, epsilon: 1e-5f);
+                ref float batchesTracked1 = ref _state[Layer1StateOffset + 16];
+                if (batchesTracked1 < global::NetDsl.Serialization.SafeTensors.MaxExactCounter)
+                    batchesTracked1 += 1f; // num_batches_tracked, held exactly up to 2^24
             }
             else
             {
                 global::NetDsl.Kernels.BatchNormalization.ForwardInference(y0, parameters.Slice(Layer1GammaOffset, 8), parameters.Slice(Layer1BetaOffset, 8),
-                    runningMean1, runningVariance1, y1, channels: 8, spatial: 256, batch, epsilon: 1E-05f);
+                    runningMean1, runningVariance1, y1, channels: 8, spatial: 256, batch, epsilon: 1e-5f);
             }
 
             // Layer 2 · AvgPool2D · 2×2, stride 2

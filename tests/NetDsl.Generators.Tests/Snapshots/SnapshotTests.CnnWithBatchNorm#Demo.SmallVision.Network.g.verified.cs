@@ -12,7 +12,7 @@ namespace Demo
     /// Layer  Kind                 Output       Function                        Parameters
     /// input  Input                [3, 16, 16]                                           0
     /// 0      Conv2D               [8, 16, 16]  ReLU, 3×3, stride 1, padding 1         224
-    /// 1      BatchNorm            [8, 16, 16]  momentum 0.1, ε 1E-05                   16
+    /// 1      BatchNorm            [8, 16, 16]  momentum 0.1, ε 1e-5                    16
     /// 2      AvgPool2D            [8, 8, 8]    2×2, stride 2                            0
     /// 3      Conv2D               [16, 6, 6]   ReLU, 3×3, stride 1, padding 0       1,168
     /// 4      GlobalAveragePool2D  [16]         mean over H·W                            0
@@ -56,7 +56,7 @@ namespace Demo
             "Layer  Kind                 Output       Function                        Parameters\n" +
             "input  Input                [3, 16, 16]                                           0\n" +
             "0      Conv2D               [8, 16, 16]  ReLU, 3×3, stride 1, padding 1         224\n" +
-            "1      BatchNorm            [8, 16, 16]  momentum 0.1, ε 1E-05                   16\n" +
+            "1      BatchNorm            [8, 16, 16]  momentum 0.1, ε 1e-5                    16\n" +
             "2      AvgPool2D            [8, 8, 8]    2×2, stride 2                            0\n" +
             "3      Conv2D               [16, 6, 6]   ReLU, 3×3, stride 1, padding 0       1,168\n" +
             "4      GlobalAveragePool2D  [16]         mean over H·W                            0\n" +

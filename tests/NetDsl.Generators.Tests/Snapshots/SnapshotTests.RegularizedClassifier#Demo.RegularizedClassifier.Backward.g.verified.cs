@@ -114,8 +114,8 @@ namespace Demo
             global::System.Span<float> gradients = _gradients;
             // Layer 1 penalty: loss += 0.0001·ΣW1²;  dW1 += 2·0.0001·W1
             loss += global::NetDsl.Kernels.Penalties.AddL1L2(parameters.Slice(Layer1WeightOffset, 2048), gradients.Slice(Layer1WeightOffset, 2048), l1: 0f, l2: 0.0001f);
-            // Layer 3 penalty: loss += 1E-05·Σ|W3| + 0.0001·ΣW3²;  dW3 += 1E-05·sign(W3) + 2·0.0001·W3
-            loss += global::NetDsl.Kernels.Penalties.AddL1L2(parameters.Slice(Layer3WeightOffset, 320), gradients.Slice(Layer3WeightOffset, 320), l1: 1E-05f, l2: 0.0001f);
+            // Layer 3 penalty: loss += 1e-5·Σ|W3| + 0.0001·ΣW3²;  dW3 += 1e-5·sign(W3) + 2·0.0001·W3
+            loss += global::NetDsl.Kernels.Penalties.AddL1L2(parameters.Slice(Layer3WeightOffset, 320), gradients.Slice(Layer3WeightOffset, 320), l1: 1e-5f, l2: 0.0001f);
             return loss;
         }
 
