@@ -118,9 +118,10 @@ internal static unsafe class PanelGemm
                 TSimd.Store(TSimd.Load(ref source, TSimd.Count), ref destination, TSimd.Count);
             }
         }
-        else if (job.BDepthStride == 1 && valid == nr && Sse.IsSupported)
+        else if (job.BDepthStride == 1 && valid == nr && nr % 4 == 0 && Sse.IsSupported)
         {
-            // B(p, j) = W[j, p], W row-major [n,k]: a transpose, by 4×4 blocks in SSE registers. p outer, so the
+            // B(p, j) = W[j, p], W row-major [n,k]: a transpose, by 4×4 blocks in SSE registers (panels of a multiple of 4
+            // columns only: the scalar width's 2-column panels take the path below). p outer, so the
             // block of pack being written and the 32 rows of W being read stay in L1.
             float* w = job.B + j * job.BColumnStride;
             nint ws = job.BColumnStride;
