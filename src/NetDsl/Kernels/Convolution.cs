@@ -1,5 +1,9 @@
 using System;
+using System.Diagnostics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace NetDsl.Kernels;
 
@@ -33,35 +37,35 @@ public readonly record struct Conv2DGeometry(
 /// <summary>Convolution layers' forward and backward passes (implementation: see the remarks of each method).</summary>
 /// <remarks>
 /// <para>
-/// Both passes are im2col + <see cref="Gemm"/>. For a group of <c>G</c> samples, <c>col[K, G·N]</c> (<c>K = C·KH·KW</c>
-/// rows, one per weight of a filter; <c>N = OH·OW</c> columns per sample, one per output position) holds in column
-/// <c>(g, oh, ow)</c> the input values the filter sees at that position, zeros where it overlaps the padding. Then
+/// Both passes are im2col + the packed product of <see cref="PanelGemm"/>. For a group of <c>G</c> samples,
+/// <c>col[K, G·N]</c> (<c>K = C·KH·KW</c> rows, one per weight of a filter; <c>N = OH·OW</c> columns per sample, one per
+/// output position) holds in column <c>(g, oh, ow)</c> the input values the filter sees at that position, zeros where
+/// it overlaps the padding. Then
 /// <list type="bullet">
-/// <item><description>forward: <c>y'[O, G·N] = W[O, K] · col</c>, then bias and activation per channel;</description></item>
-/// <item><description>weight gradient: <c>dW[O, K] = Σ_groups dY'[O, G·N] · colᵀ</c>;</description></item>
-/// <item><description>input gradient: <c>dcol[K, G·N] = Wᵀ · dY'</c>, scattered back onto <c>dx</c> (col2im).</description></item>
+/// <item><description>forward: <c>y[O, G·N] = act(W[O, K] · col + bias[O])</c>, or its transpose <c>yᵀ = act(colᵀ · Wᵀ + bias)</c>
+/// when that fills the kernel's tiles better (<see cref="PositionMajor"/>); bias and ReLU/leaky ReLU run in the product's
+/// epilogue, other activations on the finished rows of <c>OH·OW</c>;</description></item>
+/// <item><description>weight gradient: <c>dW[O, K] = Σ_groups dz[O, G·N] · colᵀ</c>;</description></item>
+/// <item><description>input gradient: <c>dcol[K, G·N] = Wᵀ · dz</c>, scattered back onto <c>dx</c> (col2im).</description></item>
 /// </list>
 /// </para>
 /// <para>
 /// Why groups of samples, sized to <see cref="ColumnBudget"/>, rather than one sample or the whole batch: the packed
 /// product splits its column panels across <see cref="KernelOptions.MaxThreads"/> threads only when it is large enough
-/// (<see cref="KernelPool.MinParallelFlops"/>), and reuses each packed panel of <c>col</c> over all <c>O</c> rows of
-/// W. One sample of the Fashion-MNIST CNN's first layer (5x5, 1→16 on 28x28: <c>col[25, 784]</c>, 1.25 MFLOP) is too
-/// small to split; the whole batch of its second layer (<c>col[400, 196]</c> per sample, 64 of them = 20 MB) would
-/// stream <c>col</c> through main memory twice. A group is as many samples as fit in ~256 KB of <c>col</c> (L2): 3 for
-/// the first layer, 1 for the second, whose products are already large. Batch 1 is a group of one, with no extra copy.
-/// With one sample per group the product writes <c>y</c> directly; with more it writes <c>y'[O, G·N]</c> to scratch and
-/// the bias/activation pass copies it into NCHW order.
+/// (<see cref="KernelPool.MinParallelFlops"/>), and a short product pays its packing and tile set-up over few FMAs. One
+/// sample of the Fashion-MNIST CNN's first layer (5x5, 1→16 on 28x28: <c>col[25, 784]</c>, 1.25 MFLOP) is too small
+/// for either; the whole batch of its second layer (<c>col[400, 196]</c> per sample, 64 of them = 20 MB) would stream
+/// <c>col</c> through main memory twice instead of keeping it in L2. A group is as many samples as fit in ~256 KB of
+/// <c>col</c>: 3 for the first layer, 1 for the second, whose products are large already. Batch 1 is a group of one.
 /// </para>
 /// <para>
-/// The bias is added (and the activation applied) in one pass over each finished output row rather than in the
-/// product's epilogue, whose bias is per column: the pass costs about one load and store per output, against
-/// <c>K</c> FMAs per output in the product (25 and 400 in the CNN above).
+/// im2col first copies a padded sample into a zero-bordered buffer, so each line of <c>col</c> is a plain copy of
+/// <c>OW</c> floats (stride 1) or a gather, without bounds checks; col2im accumulates into the same buffer.
 /// </para>
 /// <para>
 /// Every output element is summed by one thread in one order, so results do not depend on
-/// <see cref="KernelOptions.MaxThreads"/>. The forward pass gives the same bits whatever the batch size; the weight
-/// gradient's sum over samples is grouped as the groups are, which depends on the batch size only.
+/// <see cref="KernelOptions.MaxThreads"/>. The forward pass gives the same bits for a sample whatever the batch around
+/// it; the weight gradient's sum over samples is grouped as the groups are, which depends on the batch size only.
 /// </para>
 /// </remarks>
 public static class Convolution
@@ -71,8 +75,8 @@ public static class Convolution
 
     /// <summary>
     /// The scratch floats <see cref="Conv2DForward{TActivation}"/> and <see cref="Conv2DBackward"/> need for a batch of
-    /// up to <paramref name="batch"/> samples: <c>col[K, G·N]</c>, plus <c>[O, G·N]</c> when a group holds more than
-    /// one sample, plus <c>[O, K]</c> for the weight gradient of one group.
+    /// up to <paramref name="batch"/> samples: <c>col[K, G·N]</c>, the product or output gradient of a group
+    /// <c>[O, G·N]</c>, the weight gradient of one group <c>[O, K]</c>, and a zero-padded copy of one sample.
     /// </summary>
     /// <exception cref="ArgumentException">The geometry has a non-positive size, stride or dilation, a negative padding, or no output.</exception>
     public static int Conv2DScratchSize(in Conv2DGeometry geometry, int batch)
@@ -80,7 +84,7 @@ public static class Convolution
         Validate(in geometry, batch);
         int depth = Depth(in geometry), positions = geometry.OutHeight * geometry.OutWidth;
         long group = GroupSize(in geometry, batch);
-        long size = depth * group * positions + (group > 1 ? geometry.OutChannels * group * positions : 0) + (long)geometry.OutChannels * depth;
+        long size = depth * group * positions + geometry.OutChannels * group * positions + (long)geometry.OutChannels * depth + PaddedSize(in geometry);
         return checked((int)size);
     }
 
@@ -122,56 +126,105 @@ public static class Convolution
         CheckScratch(scratch, in geometry, batch);
 
         int group = GroupSize(in geometry, batch);
+        bool positionMajor = PositionMajor(channels, group * positions, width);
+        bool fused = PanelGemm.IsFused<TActivation>();
+        Span<float> padded = scratch.Slice(depth * group * positions + channels * group * positions + channels * depth, PaddedSize(in geometry));
         for (int first = 0; first < batch; first += group)
         {
             int count = Math.Min(group, batch - first), columns = count * positions;
             Span<float> col = scratch.Slice(0, depth * columns);
             for (int s = 0; s < count; s++)
             {
-                Im2Col(x.Slice((first + s) * inputSize, inputSize), col, in geometry, s * positions, columns);
+                Im2Col(x.Slice((first + s) * inputSize, inputSize), col, in geometry, s * positions, columns, padded);
             }
 
             Span<float> samples = y.Slice(first * outputSize, count * outputSize);
-            if (count == 1)
+            Span<float> product = scratch.Slice(depth * group * positions, channels * columns);
+            if (positionMajor)
             {
-                // y[O, N] = W[O, K] · col[K, N], then y[o, :] += bias[o].
-                Gemm.MultiplyAt(weight, col, samples, channels, positions, depth, width);
-                if (!bias.IsEmpty)
+                // yᵀ[G·N, O] = act(col[K, G·N]ᵀ · W[O, K]ᵀ + bias[O]), then y[g, o, n] = yᵀ[g·N + n, o].
+                if (fused)
                 {
-                    for (int o = 0; o < channels; o++)
-                    {
-                        Span<float> row = samples.Slice(o * positions, positions);
-                        TensorPrimitives.Add(row, bias[o], row);
-                    }
+                    Gemm.MultiplyStridedAt(col, 1, columns, weight, 1, depth, bias, [], product, columns, channels, depth, activation, width);
+                }
+                else
+                {
+                    Gemm.MultiplyStridedAt(col, 1, columns, weight, 1, depth, bias, [], product, columns, channels, depth, new IdentityActivation(), width);
+                }
+                for (int s = 0; s < count; s++)
+                {
+                    Transpose(product.Slice(s * positions * channels, positions * channels), samples.Slice(s * outputSize, outputSize), positions, channels);
                 }
             }
             else
             {
-                // y'[O, G·N] = W[O, K] · col[K, G·N], then y[g, o, :] = y'[o, g·N ..] + bias[o].
-                Span<float> product = scratch.Slice(depth * group * positions, channels * columns);
-                Gemm.MultiplyAt(weight, col, product, channels, columns, depth, width);
-                for (int s = 0; s < count; s++)
+                // y'[O, G·N] = act(W[O, K] · col[K, G·N] + bias[O]) (a sample alone writes y directly), then y[g, o, :] = y'[o, g·N ..].
+                Span<float> target = count == 1 ? samples : product;
+                if (fused)
                 {
-                    for (int o = 0; o < channels; o++)
+                    Gemm.MultiplyStridedAt(weight, depth, 1, col, columns, 1, [], bias, target, channels, columns, depth, activation, width);
+                }
+                else
+                {
+                    Gemm.MultiplyStridedAt(weight, depth, 1, col, columns, 1, [], bias, target, channels, columns, depth, new IdentityActivation(), width);
+                }
+                if (count > 1)
+                {
+                    for (int s = 0; s < count; s++)
                     {
-                        ReadOnlySpan<float> source = product.Slice(o * columns + s * positions, positions);
-                        Span<float> row = samples.Slice(s * outputSize + o * positions, positions);
-                        if (bias.IsEmpty)
+                        for (int o = 0; o < channels; o++)
                         {
-                            source.CopyTo(row);
-                        }
-                        else
-                        {
-                            TensorPrimitives.Add(source, bias[o], row);
+                            product.Slice(o * columns + s * positions, positions).CopyTo(samples.Slice(s * outputSize + o * positions, positions));
                         }
                     }
                 }
             }
-            if (samples.Length > 0)
+            if (!fused && samples.Length > 0)
             {
                 activation.Forward(samples, positions);
             }
         }
+    }
+
+    /// <summary><c>destination[c, r] = source[r, c]</c> for <c>source[rows, columns]</c>, in 8×8 blocks that stay in L1.</summary>
+    private static void Transpose(ReadOnlySpan<float> source, Span<float> destination, int rows, int columns)
+    {
+        const int Block = 8;
+        for (int r0 = 0; r0 < rows; r0 += Block)
+        {
+            int r1 = Math.Min(r0 + Block, rows);
+            for (int c0 = 0; c0 < columns; c0 += Block)
+            {
+                int c1 = Math.Min(c0 + Block, columns);
+                for (int c = c0; c < c1; c++)
+                {
+                    Span<float> line = destination.Slice(c * rows, rows);
+                    for (int r = r0; r < r1; r++)
+                    {
+                        line[r] = source[r * columns + c];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the forward product runs with output positions as its rows (<c>yᵀ = colᵀ · Wᵀ</c>) rather than output
+    /// channels (<c>y = W · col</c>). The packed kernel computes tiles of <see cref="PanelGemm.MR"/> rows by panels of
+    /// 2 vectors of columns, so a product wastes the padding of its last tile and last panel: with 32 output channels
+    /// on 14x14 (N = 196) channel rows fill 32/36 of their tiles and positions 196/224 of their panels (78 %), while
+    /// position rows fill 196/198 and channels all of one 32-wide panel (99 %), and the packed panel of W is reused
+    /// over all 33 row tiles instead of a panel of <c>col</c> over 6; 16 channels fill only half a 32-wide panel, so
+    /// the first layer keeps channel rows. The price of position rows is one transpose of the output, <c>O·N</c>
+    /// copies against <c>O·N·K</c> FMAs.
+    /// </summary>
+    internal static bool PositionMajor(int channels, int columns, SimdWidth width)
+    {
+        int panel = 2 * width switch { SimdWidth.Vector512 => 16, SimdWidth.Vector256 => 8, SimdWidth.Vector128 => 4, _ => 1 };
+        static double Fill(int size, int block) => (double)size / ((size + block - 1) / block * block);
+        double channelRows = Fill(channels, PanelGemm.MR) * Fill(columns, panel);
+        double positionRows = Fill(columns, PanelGemm.MR) * Fill(channels, panel);
+        return positionRows > channelRows;
     }
 
     /// <summary><see cref="Conv2DBackward"/> with the products at a given width.</summary>
@@ -216,16 +269,17 @@ public static class Convolution
         }
 
         int group = GroupSize(in geometry, batch);
-        int permutedLength = group > 1 ? channels * group * positions : 0;
+        int permutedLength = channels * group * positions;
         Span<float> permuted = scratch.Slice(depth * group * positions, permutedLength);
         Span<float> partial = scratch.Slice(depth * group * positions + permutedLength, channels * depth);
+        Span<float> padded = scratch.Slice(depth * group * positions + permutedLength + channels * depth, PaddedSize(in geometry));
         for (int first = 0; first < batch; first += group)
         {
             int count = Math.Min(group, batch - first), columns = count * positions;
             Span<float> col = scratch.Slice(0, depth * columns);
             for (int s = 0; s < count; s++)
             {
-                Im2Col(x.Slice((first + s) * inputSize, inputSize), col, in geometry, s * positions, columns);
+                Im2Col(x.Slice((first + s) * inputSize, inputSize), col, in geometry, s * positions, columns, padded);
             }
 
             // dz'[O, G·N]: the group's output gradient with its samples side by side (a sample alone already is).
@@ -264,7 +318,7 @@ public static class Convolution
                 Gemm.MultiplyTransposedAAt(weight, dz, col, depth, columns, channels, width);
                 for (int s = 0; s < count; s++)
                 {
-                    Col2Im(col, inputGradient.Slice((first + s) * inputSize, inputSize), in geometry, s * positions, columns);
+                    Col2Im(col, inputGradient.Slice((first + s) * inputSize, inputSize), in geometry, s * positions, columns, padded);
                 }
             }
         }
@@ -276,44 +330,54 @@ public static class Convolution
 
     /// <summary>
     /// Writes one sample's columns: <c>col[(c, kh, kw), offset + (oh, ow)] = x[c, oh·sh − padTop + kh·dh, ow·sw − padLeft + kw·dw]</c>,
-    /// 0 in the padding; rows of <c>col</c> are <paramref name="rowStride"/> apart.
+    /// 0 in the padding; rows of <c>col</c> are <paramref name="rowStride"/> apart. With padding, the sample is first
+    /// copied into <paramref name="padded"/> (<c>[C, H + padTop + padBottom, W + padLeft + padRight]</c>, zero borders),
+    /// so every line of <c>col</c> is a plain copy (stride 1) or gather, with no bounds to check.
     /// </summary>
-    private static void Im2Col(ReadOnlySpan<float> x, Span<float> col, in Conv2DGeometry g, int offset, int rowStride)
+    private static void Im2Col(ReadOnlySpan<float> x, Span<float> col, in Conv2DGeometry g, int offset, int rowStride, Span<float> padded)
     {
-        int height = g.InHeight, inWidth = g.InWidth, outHeight = g.OutHeight, outWidth = g.OutWidth, stride = g.StrideWidth;
-        int row = 0;
+        int paddedHeight = g.InHeight + g.PadTop + g.PadBottom, paddedWidth = g.InWidth + g.PadLeft + g.PadRight;
+        ReadOnlySpan<float> source = x;
+        if (HasPadding(in g))
+        {
+            padded = padded.Slice(0, g.InChannels * paddedHeight * paddedWidth);
+            padded.Clear();
+            for (int c = 0; c < g.InChannels; c++)
+            {
+                for (int h = 0; h < g.InHeight; h++)
+                {
+                    x.Slice((c * g.InHeight + h) * g.InWidth, g.InWidth).CopyTo(padded.Slice((c * paddedHeight + h + g.PadTop) * paddedWidth + g.PadLeft, g.InWidth));
+                }
+            }
+            source = padded;
+        }
+
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, stride = g.StrideWidth;
+        int positions = outHeight * outWidth;
+        Debug.Assert(col.Length >= (long)rowStride * (Depth(in g) - 1) + offset + positions);
+        ref float x0 = ref MemoryMarshal.GetReference(source);
+        ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(col), offset);
         for (int c = 0; c < g.InChannels; c++)
         {
-            ReadOnlySpan<float> plane = x.Slice(c * height * inWidth, height * inWidth);
+            ref float plane = ref Unsafe.Add(ref x0, c * paddedHeight * paddedWidth);
             for (int kh = 0; kh < g.KernelHeight; kh++)
             {
-                int rowShift = kh * g.DilationHeight - g.PadTop;
-                for (int kw = 0; kw < g.KernelWidth; kw++, row++)
+                for (int kw = 0; kw < g.KernelWidth; kw++, row = ref Unsafe.Add(ref row, rowStride))
                 {
-                    int shift = kw * g.DilationWidth - g.PadLeft;
-                    (int start, int end) = ValidRange(shift, stride, inWidth, outWidth);
-                    Span<float> destination = col.Slice(row * rowStride + offset, outHeight * outWidth);
+                    ref float first = ref Unsafe.Add(ref plane, kh * g.DilationHeight * paddedWidth + kw * g.DilationWidth);
                     for (int oh = 0; oh < outHeight; oh++)
                     {
-                        Span<float> line = destination.Slice(oh * outWidth, outWidth);
-                        int ih = oh * g.StrideHeight + rowShift;
-                        if ((uint)ih >= (uint)height)
-                        {
-                            line.Clear();
-                            continue;
-                        }
-                        line.Slice(0, start).Clear();
-                        line.Slice(end).Clear();
-                        ReadOnlySpan<float> source = plane.Slice(ih * inWidth, inWidth);
+                        ref float from = ref Unsafe.Add(ref first, oh * g.StrideHeight * paddedWidth);
+                        ref float to = ref Unsafe.Add(ref row, oh * outWidth);
                         if (stride == 1)
                         {
-                            source.Slice(start + shift, end - start).CopyTo(line.Slice(start, end - start));
+                            Copy(ref from, ref to, outWidth);
                         }
                         else
                         {
-                            for (int ow = start; ow < end; ow++)
+                            for (int ow = 0; ow < outWidth; ow++)
                             {
-                                line[ow] = source[ow * stride + shift];
+                                Unsafe.Add(ref to, ow) = Unsafe.Add(ref from, ow * stride);
                             }
                         }
                     }
@@ -324,64 +388,106 @@ public static class Convolution
 
     /// <summary>
     /// The adjoint of <see cref="Im2Col"/>: overwrites one sample's <c>dx</c> with the sum, over every column entry
-    /// that read an input, of that entry of <paramref name="col"/>.
+    /// that read an input, of that entry of <paramref name="col"/> (accumulated in <paramref name="padded"/> when the
+    /// convolution pads, then its interior copied out).
     /// </summary>
-    private static void Col2Im(ReadOnlySpan<float> col, Span<float> dx, in Conv2DGeometry g, int offset, int rowStride)
+    private static void Col2Im(ReadOnlySpan<float> col, Span<float> dx, in Conv2DGeometry g, int offset, int rowStride, Span<float> padded)
     {
-        int height = g.InHeight, inWidth = g.InWidth, outHeight = g.OutHeight, outWidth = g.OutWidth, stride = g.StrideWidth;
-        dx.Clear();
-        int row = 0;
+        int paddedHeight = g.InHeight + g.PadTop + g.PadBottom, paddedWidth = g.InWidth + g.PadLeft + g.PadRight;
+        bool hasPadding = HasPadding(in g);
+        Span<float> target = hasPadding ? padded.Slice(0, g.InChannels * paddedHeight * paddedWidth) : dx;
+        target.Clear();
+
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, stride = g.StrideWidth;
+        int positions = outHeight * outWidth;
+        Debug.Assert(col.Length >= (long)rowStride * (Depth(in g) - 1) + offset + positions);
+        ref float x0 = ref MemoryMarshal.GetReference(target);
+        ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(col), offset);
         for (int c = 0; c < g.InChannels; c++)
         {
-            Span<float> plane = dx.Slice(c * height * inWidth, height * inWidth);
+            ref float plane = ref Unsafe.Add(ref x0, c * paddedHeight * paddedWidth);
             for (int kh = 0; kh < g.KernelHeight; kh++)
             {
-                int rowShift = kh * g.DilationHeight - g.PadTop;
-                for (int kw = 0; kw < g.KernelWidth; kw++, row++)
+                for (int kw = 0; kw < g.KernelWidth; kw++, row = ref Unsafe.Add(ref row, rowStride))
                 {
-                    int shift = kw * g.DilationWidth - g.PadLeft;
-                    (int start, int end) = ValidRange(shift, stride, inWidth, outWidth);
-                    if (end <= start)
-                    {
-                        continue;
-                    }
-                    ReadOnlySpan<float> source = col.Slice(row * rowStride + offset, outHeight * outWidth);
+                    ref float first = ref Unsafe.Add(ref plane, kh * g.DilationHeight * paddedWidth + kw * g.DilationWidth);
                     for (int oh = 0; oh < outHeight; oh++)
                     {
-                        int ih = oh * g.StrideHeight + rowShift;
-                        if ((uint)ih >= (uint)height)
-                        {
-                            continue;
-                        }
-                        ReadOnlySpan<float> line = source.Slice(oh * outWidth, outWidth);
-                        Span<float> target = plane.Slice(ih * inWidth, inWidth);
+                        ref float to = ref Unsafe.Add(ref first, oh * g.StrideHeight * paddedWidth);
+                        ref float from = ref Unsafe.Add(ref row, oh * outWidth);
                         if (stride == 1)
                         {
-                            Span<float> span = target.Slice(start + shift, end - start);
-                            TensorPrimitives.Add(span, line.Slice(start, end - start), span);
+                            AddTo(ref from, ref to, outWidth);
                         }
                         else
                         {
-                            for (int ow = start; ow < end; ow++)
+                            for (int ow = 0; ow < outWidth; ow++)
                             {
-                                target[ow * stride + shift] += line[ow];
+                                Unsafe.Add(ref to, ow * stride) += Unsafe.Add(ref from, ow);
                             }
                         }
                     }
                 }
             }
         }
+
+        if (hasPadding)
+        {
+            for (int c = 0; c < g.InChannels; c++)
+            {
+                for (int h = 0; h < g.InHeight; h++)
+                {
+                    target.Slice((c * paddedHeight + h + g.PadTop) * paddedWidth + g.PadLeft, g.InWidth).CopyTo(dx.Slice((c * g.InHeight + h) * g.InWidth, g.InWidth));
+                }
+            }
+        }
     }
 
-    /// <summary>The outputs <c>[start, end)</c> whose input column <c>ow·stride + shift</c> lies in <c>[0, width)</c>.</summary>
-    private static (int Start, int End) ValidRange(int shift, int stride, int width, int outWidth)
+    /// <summary><c>to[0..length] = from[0..length]</c>: 8, then 4, then 1 float at a time (lines are short, often 14 or 28).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(ref float from, ref float to, int length)
     {
-        int start = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
-        int last = width - 1 - shift; // ow·stride ≤ last
-        int end = last < 0 ? 0 : Math.Min(outWidth, last / stride + 1);
-        start = Math.Min(start, outWidth);
-        return (start, Math.Max(start, end));
+        int i = 0;
+        for (; i + 8 <= length; i += 8)
+        {
+            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref from, (nuint)i), ref to, (nuint)i);
+        }
+        if (i + 4 <= length)
+        {
+            Vector128.StoreUnsafe(Vector128.LoadUnsafe(ref from, (nuint)i), ref to, (nuint)i);
+            i += 4;
+        }
+        for (; i < length; i++)
+        {
+            Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
+        }
     }
+
+    /// <summary><c>to[0..length] += from[0..length]</c>, the same way as <see cref="Copy"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(ref float from, ref float to, int length)
+    {
+        int i = 0;
+        for (; i + 8 <= length; i += 8)
+        {
+            (Vector256.LoadUnsafe(ref to, (nuint)i) + Vector256.LoadUnsafe(ref from, (nuint)i)).StoreUnsafe(ref to, (nuint)i);
+        }
+        if (i + 4 <= length)
+        {
+            (Vector128.LoadUnsafe(ref to, (nuint)i) + Vector128.LoadUnsafe(ref from, (nuint)i)).StoreUnsafe(ref to, (nuint)i);
+            i += 4;
+        }
+        for (; i < length; i++)
+        {
+            Unsafe.Add(ref to, i) += Unsafe.Add(ref from, i);
+        }
+    }
+
+    private static bool HasPadding(in Conv2DGeometry g) => (g.PadTop | g.PadLeft | g.PadBottom | g.PadRight) != 0;
+
+    /// <summary>Floats of the zero-padded copy of one sample, or 0 without padding.</summary>
+    private static int PaddedSize(in Conv2DGeometry g)
+        => HasPadding(in g) ? g.InChannels * (g.InHeight + g.PadTop + g.PadBottom) * (g.InWidth + g.PadLeft + g.PadRight) : 0;
 
     // ---------------------------------------------------------------------------------------------------------
     // Sizes and checks
