@@ -1,4 +1,9 @@
 using System;
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace NetDsl.Kernels;
 
@@ -30,26 +35,501 @@ public readonly record struct Conv2DGeometry(
 }
 
 /// <summary>Convolution layers' forward and backward passes (implementation: see the remarks of each method).</summary>
+/// <remarks>
+/// <para>
+/// Both passes are im2col + the packed product of <see cref="PanelGemm"/>. For a group of <c>G</c> samples,
+/// <c>col[K, G·N]</c> (<c>K = C·KH·KW</c> rows, one per weight of a filter; <c>N = OH·OW</c> columns per sample, one per
+/// output position) holds in column <c>(g, oh, ow)</c> the input values the filter sees at that position, zeros where
+/// it overlaps the padding. Then
+/// <list type="bullet">
+/// <item><description>forward: <c>y[O, G·N] = act(W[O, K] · col + bias[O])</c>, or its transpose <c>yᵀ = act(colᵀ · Wᵀ + bias)</c>
+/// when that fills the kernel's tiles better (<see cref="PositionMajor"/>); bias and ReLU/leaky ReLU run in the product's
+/// epilogue, other activations on the finished rows of <c>OH·OW</c>;</description></item>
+/// <item><description>weight gradient: <c>dW[O, K] = Σ_groups dz[O, G·N] · colᵀ</c>;</description></item>
+/// <item><description>input gradient: <c>dcol[K, G·N] = Wᵀ · dz</c>, scattered back onto <c>dx</c> (col2im).</description></item>
+/// </list>
+/// </para>
+/// <para>
+/// Why groups of samples, sized to <see cref="ColumnBudget"/>, rather than one sample or the whole batch: the packed
+/// product splits its column panels across <see cref="KernelOptions.MaxThreads"/> threads only when it is large enough
+/// (<see cref="KernelPool.MinParallelFlops"/>), and a short product pays its packing and tile set-up over few FMAs. One
+/// sample of the Fashion-MNIST CNN's first layer (5x5, 1→16 on 28x28: <c>col[25, 784]</c>, 1.25 MFLOP) is too small
+/// for either; the whole batch of its second layer (<c>col[400, 196]</c> per sample, 64 of them = 20 MB) would stream
+/// <c>col</c> through main memory twice instead of keeping it in L2. A group is as many samples as fit in ~256 KB of
+/// <c>col</c>: 3 for the first layer, 1 for the second, whose products are large already. Batch 1 is a group of one.
+/// </para>
+/// <para>
+/// im2col first copies a padded sample into a zero-bordered buffer, so each line of <c>col</c> is a plain copy of
+/// <c>OW</c> floats (stride 1) or a gather, without bounds checks; col2im accumulates into the same buffer.
+/// </para>
+/// <para>
+/// Every output element is summed by one thread in one order, so results do not depend on
+/// <see cref="KernelOptions.MaxThreads"/>. The forward pass gives the same bits for a sample whatever the batch around
+/// it; the weight gradient's sum over samples is grouped as the groups are, which depends on the batch size only.
+/// </para>
+/// </remarks>
 public static class Convolution
 {
-    /// <summary>The scratch floats <see cref="Conv2DForward{TActivation}"/> and <see cref="Conv2DBackward"/> need for a batch.</summary>
-    public static int Conv2DScratchSize(in Conv2DGeometry geometry, int batch) => throw new NotImplementedException();
+    /// <summary>Floats of <c>col</c> a group of samples may fill (~256 KB, to stay in L2); a group holds at least one sample.</summary>
+    internal const int ColumnBudget = 1 << 16;
+
+    /// <summary>
+    /// The scratch floats <see cref="Conv2DForward{TActivation}"/> and <see cref="Conv2DBackward"/> need for a batch of
+    /// up to <paramref name="batch"/> samples: <c>col[K, G·N]</c>, the product or output gradient of a group
+    /// <c>[O, G·N]</c>, the weight gradient of one group <c>[O, K]</c>, and a zero-padded copy of one sample.
+    /// </summary>
+    /// <exception cref="ArgumentException">The geometry has a non-positive size, stride or dilation, a negative padding, or no output.</exception>
+    public static int Conv2DScratchSize(in Conv2DGeometry geometry, int batch)
+    {
+        Validate(in geometry, batch);
+        int depth = Depth(in geometry), positions = geometry.OutHeight * geometry.OutWidth;
+        long group = GroupSize(in geometry, batch);
+        long size = depth * group * positions + geometry.OutChannels * group * positions + (long)geometry.OutChannels * depth + PaddedSize(in geometry);
+        return checked((int)size);
+    }
 
     /// <summary>
     /// <c>y[B,O,OH,OW] = activation(conv(x[B,C,H,W], weight[O,C,KH,KW]) + bias[O])</c> (cross-correlation, as PyTorch).
-    /// <paramref name="bias"/> may be empty.
+    /// <paramref name="bias"/> may be empty. The activation runs on rows of <c>OH·OW</c> (one channel of one sample).
+    /// <paramref name="scratch"/> holds at least <see cref="Conv2DScratchSize"/> floats for this or a larger batch.
     /// </summary>
     public static void Conv2DForward<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         in Conv2DGeometry geometry, int batch, Span<float> scratch, TActivation activation)
         where TActivation : struct, IActivation
-        => throw new NotImplementedException();
+        => Conv2DForwardAt(x, weight, bias, y, in geometry, batch, scratch, activation, SimdDispatch.Best);
 
     /// <summary>
     /// From <paramref name="outputGradient"/> <c>dz[B,O,OH,OW]</c> (already through the activation's derivative): writes
     /// (overwrites) <c>dW[O,C,KH,KW]</c>, <c>db[O]</c> (unless empty) and <c>dx[B,C,H,W]</c> (unless empty).
+    /// <paramref name="scratch"/> holds at least <see cref="Conv2DScratchSize"/> floats for this or a larger batch.
     /// </summary>
     public static void Conv2DBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
         Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient,
         in Conv2DGeometry geometry, int batch, Span<float> scratch)
-        => throw new NotImplementedException();
+        => Conv2DBackwardAt(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, in geometry, batch, scratch, SimdDispatch.Best);
+
+    /// <summary><see cref="Conv2DForward{TActivation}"/> with the products at a given width.</summary>
+    internal static void Conv2DForwardAt<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+        in Conv2DGeometry geometry, int batch, Span<float> scratch, TActivation activation, SimdWidth width)
+        where TActivation : struct, IActivation
+    {
+        Validate(in geometry, batch);
+        int inputSize = geometry.InputSize, outputSize = geometry.OutputSize;
+        int channels = geometry.OutChannels, depth = Depth(in geometry), positions = geometry.OutHeight * geometry.OutWidth;
+        Guard.Length(x.Length, batch, inputSize, nameof(x), "batch·C·H·W");
+        Guard.Length(weight.Length, 1, geometry.WeightSize, nameof(weight), "O·C·KH·KW");
+        if (!bias.IsEmpty)
+        {
+            Guard.Length(bias.Length, 1, channels, nameof(bias), "O (or empty)");
+        }
+        Guard.Length(y.Length, batch, outputSize, nameof(y), "batch·O·OH·OW");
+        CheckScratch(scratch, in geometry, batch);
+
+        int group = GroupSize(in geometry, batch);
+        bool positionMajor = PositionMajor(channels, group * positions, width);
+        bool fused = PanelGemm.IsFused<TActivation>();
+        Span<float> padded = scratch.Slice(depth * group * positions + channels * group * positions + channels * depth, PaddedSize(in geometry));
+        for (int first = 0; first < batch; first += group)
+        {
+            int count = Math.Min(group, batch - first), columns = count * positions;
+            Span<float> col = scratch.Slice(0, depth * columns);
+            for (int s = 0; s < count; s++)
+            {
+                Im2Col(x.Slice((first + s) * inputSize, inputSize), col, in geometry, s * positions, columns, padded);
+            }
+
+            Span<float> samples = y.Slice(first * outputSize, count * outputSize);
+            Span<float> product = scratch.Slice(depth * group * positions, channels * columns);
+            if (positionMajor)
+            {
+                // yᵀ[G·N, O] = act(col[K, G·N]ᵀ · W[O, K]ᵀ + bias[O]), then y[g, o, n] = yᵀ[g·N + n, o].
+                if (fused)
+                {
+                    Gemm.MultiplyStridedAt(col, 1, columns, weight, 1, depth, bias, [], product, columns, channels, depth, activation, width);
+                }
+                else
+                {
+                    Gemm.MultiplyStridedAt(col, 1, columns, weight, 1, depth, bias, [], product, columns, channels, depth, new IdentityActivation(), width);
+                }
+                for (int s = 0; s < count; s++)
+                {
+                    Transpose(product.Slice(s * positions * channels, positions * channels), samples.Slice(s * outputSize, outputSize), positions, channels);
+                }
+            }
+            else
+            {
+                // y'[O, G·N] = act(W[O, K] · col[K, G·N] + bias[O]) (a sample alone writes y directly), then y[g, o, :] = y'[o, g·N ..].
+                Span<float> target = count == 1 ? samples : product;
+                if (fused)
+                {
+                    Gemm.MultiplyStridedAt(weight, depth, 1, col, columns, 1, [], bias, target, channels, columns, depth, activation, width);
+                }
+                else
+                {
+                    Gemm.MultiplyStridedAt(weight, depth, 1, col, columns, 1, [], bias, target, channels, columns, depth, new IdentityActivation(), width);
+                }
+                if (count > 1)
+                {
+                    for (int s = 0; s < count; s++)
+                    {
+                        for (int o = 0; o < channels; o++)
+                        {
+                            product.Slice(o * columns + s * positions, positions).CopyTo(samples.Slice(s * outputSize + o * positions, positions));
+                        }
+                    }
+                }
+            }
+            if (!fused && samples.Length > 0)
+            {
+                activation.Forward(samples, positions);
+            }
+        }
+    }
+
+    /// <summary><c>destination[c, r] = source[r, c]</c> for <c>source[rows, columns]</c>, in 8×8 blocks that stay in L1.</summary>
+    private static void Transpose(ReadOnlySpan<float> source, Span<float> destination, int rows, int columns)
+    {
+        const int Block = 8;
+        for (int r0 = 0; r0 < rows; r0 += Block)
+        {
+            int r1 = Math.Min(r0 + Block, rows);
+            for (int c0 = 0; c0 < columns; c0 += Block)
+            {
+                int c1 = Math.Min(c0 + Block, columns);
+                for (int c = c0; c < c1; c++)
+                {
+                    Span<float> line = destination.Slice(c * rows, rows);
+                    for (int r = r0; r < r1; r++)
+                    {
+                        line[r] = source[r * columns + c];
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the forward product runs with output positions as its rows (<c>yᵀ = colᵀ · Wᵀ</c>) rather than output
+    /// channels (<c>y = W · col</c>). The packed kernel computes tiles of <see cref="PanelGemm.MR"/> rows by panels of
+    /// 2 vectors of columns, so a product wastes the padding of its last tile and last panel: with 32 output channels
+    /// on 14x14 (N = 196) channel rows fill 32/36 of their tiles and positions 196/224 of their panels (78 %), while
+    /// position rows fill 196/198 and channels all of one 32-wide panel (99 %), and the packed panel of W is reused
+    /// over all 33 row tiles instead of a panel of <c>col</c> over 6; 16 channels fill only half a 32-wide panel, so
+    /// the first layer keeps channel rows. The price of position rows is one transpose of the output, <c>O·N</c>
+    /// copies against <c>O·N·K</c> FMAs.
+    /// </summary>
+    internal static bool PositionMajor(int channels, int columns, SimdWidth width)
+    {
+        int panel = 2 * width switch { SimdWidth.Vector512 => 16, SimdWidth.Vector256 => 8, SimdWidth.Vector128 => 4, _ => 1 };
+        static double Fill(int size, int block) => (double)size / ((size + block - 1) / block * block);
+        double channelRows = Fill(channels, PanelGemm.MR) * Fill(columns, panel);
+        double positionRows = Fill(columns, PanelGemm.MR) * Fill(channels, panel);
+        return positionRows > channelRows;
+    }
+
+    /// <summary><see cref="Conv2DBackward"/> with the products at a given width.</summary>
+    internal static void Conv2DBackwardAt(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+        Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient,
+        in Conv2DGeometry geometry, int batch, Span<float> scratch, SimdWidth width)
+    {
+        Validate(in geometry, batch);
+        int inputSize = geometry.InputSize, outputSize = geometry.OutputSize;
+        int channels = geometry.OutChannels, depth = Depth(in geometry), positions = geometry.OutHeight * geometry.OutWidth;
+        Guard.Length(x.Length, batch, inputSize, nameof(x), "batch·C·H·W");
+        Guard.Length(weight.Length, 1, geometry.WeightSize, nameof(weight), "O·C·KH·KW");
+        Guard.Length(outputGradient.Length, batch, outputSize, nameof(outputGradient), "batch·O·OH·OW");
+        Guard.Length(weightGradient.Length, 1, geometry.WeightSize, nameof(weightGradient), "O·C·KH·KW");
+        if (!biasGradient.IsEmpty)
+        {
+            Guard.Length(biasGradient.Length, 1, channels, nameof(biasGradient), "O (or empty)");
+        }
+        if (!inputGradient.IsEmpty)
+        {
+            Guard.Length(inputGradient.Length, batch, inputSize, nameof(inputGradient), "batch·C·H·W (or empty)");
+        }
+        CheckScratch(scratch, in geometry, batch);
+
+        // db[o] = Σ_b Σ_n dz[b, o, n]
+        if (!biasGradient.IsEmpty)
+        {
+            for (int o = 0; o < channels; o++)
+            {
+                float sum = 0f;
+                for (int b = 0; b < batch; b++)
+                {
+                    sum += TensorPrimitives.Sum(outputGradient.Slice(b * outputSize + o * positions, positions));
+                }
+                biasGradient[o] = sum;
+            }
+        }
+        if (batch == 0)
+        {
+            weightGradient.Clear();
+            return;
+        }
+
+        int group = GroupSize(in geometry, batch);
+        int permutedLength = channels * group * positions;
+        Span<float> permuted = scratch.Slice(depth * group * positions, permutedLength);
+        Span<float> partial = scratch.Slice(depth * group * positions + permutedLength, channels * depth);
+        Span<float> padded = scratch.Slice(depth * group * positions + permutedLength + channels * depth, PaddedSize(in geometry));
+        for (int first = 0; first < batch; first += group)
+        {
+            int count = Math.Min(group, batch - first), columns = count * positions;
+            Span<float> col = scratch.Slice(0, depth * columns);
+            for (int s = 0; s < count; s++)
+            {
+                Im2Col(x.Slice((first + s) * inputSize, inputSize), col, in geometry, s * positions, columns, padded);
+            }
+
+            // dz'[O, G·N]: the group's output gradient with its samples side by side (a sample alone already is).
+            ReadOnlySpan<float> dz;
+            if (count == 1)
+            {
+                dz = outputGradient.Slice(first * outputSize, outputSize);
+            }
+            else
+            {
+                Span<float> target = permuted.Slice(0, channels * columns);
+                for (int s = 0; s < count; s++)
+                {
+                    for (int o = 0; o < channels; o++)
+                    {
+                        outputGradient.Slice((first + s) * outputSize + o * positions, positions).CopyTo(target.Slice(o * columns + s * positions, positions));
+                    }
+                }
+                dz = target;
+            }
+
+            // dW[O, K] (+)= dz'[O, G·N] · col[K, G·N]ᵀ
+            if (first == 0)
+            {
+                Gemm.MultiplyTransposedBAt(dz, col, [], weightGradient, channels, depth, columns, new IdentityActivation(), width);
+            }
+            else
+            {
+                Gemm.MultiplyTransposedBAt(dz, col, [], partial, channels, depth, columns, new IdentityActivation(), width);
+                TensorPrimitives.Add(weightGradient, partial, weightGradient);
+            }
+
+            if (!inputGradient.IsEmpty)
+            {
+                // dcol[K, G·N] = W[O, K]ᵀ · dz'[O, G·N] (into col, no longer needed), then dx += col2im(dcol).
+                Gemm.MultiplyTransposedAAt(weight, dz, col, depth, columns, channels, width);
+                for (int s = 0; s < count; s++)
+                {
+                    Col2Im(col, inputGradient.Slice((first + s) * inputSize, inputSize), in geometry, s * positions, columns, padded);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // im2col and its adjoint
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Writes one sample's columns: <c>col[(c, kh, kw), offset + (oh, ow)] = x[c, oh·sh − padTop + kh·dh, ow·sw − padLeft + kw·dw]</c>,
+    /// 0 in the padding; rows of <c>col</c> are <paramref name="rowStride"/> apart. With padding, the sample is first
+    /// copied into <paramref name="padded"/> (<c>[C, H + padTop + padBottom, W + padLeft + padRight]</c>, zero borders),
+    /// so every line of <c>col</c> is a plain copy (stride 1) or gather, with no bounds to check.
+    /// </summary>
+    private static void Im2Col(ReadOnlySpan<float> x, Span<float> col, in Conv2DGeometry g, int offset, int rowStride, Span<float> padded)
+    {
+        int paddedHeight = g.InHeight + g.PadTop + g.PadBottom, paddedWidth = g.InWidth + g.PadLeft + g.PadRight;
+        ReadOnlySpan<float> source = x;
+        if (HasPadding(in g))
+        {
+            padded = padded.Slice(0, g.InChannels * paddedHeight * paddedWidth);
+            padded.Clear();
+            for (int c = 0; c < g.InChannels; c++)
+            {
+                for (int h = 0; h < g.InHeight; h++)
+                {
+                    x.Slice((c * g.InHeight + h) * g.InWidth, g.InWidth).CopyTo(padded.Slice((c * paddedHeight + h + g.PadTop) * paddedWidth + g.PadLeft, g.InWidth));
+                }
+            }
+            source = padded;
+        }
+
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, stride = g.StrideWidth;
+        int positions = outHeight * outWidth;
+        Debug.Assert(col.Length >= (long)rowStride * (Depth(in g) - 1) + offset + positions);
+        ref float x0 = ref MemoryMarshal.GetReference(source);
+        ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(col), offset);
+        for (int c = 0; c < g.InChannels; c++)
+        {
+            ref float plane = ref Unsafe.Add(ref x0, c * paddedHeight * paddedWidth);
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                for (int kw = 0; kw < g.KernelWidth; kw++, row = ref Unsafe.Add(ref row, rowStride))
+                {
+                    ref float first = ref Unsafe.Add(ref plane, kh * g.DilationHeight * paddedWidth + kw * g.DilationWidth);
+                    for (int oh = 0; oh < outHeight; oh++)
+                    {
+                        ref float from = ref Unsafe.Add(ref first, oh * g.StrideHeight * paddedWidth);
+                        ref float to = ref Unsafe.Add(ref row, oh * outWidth);
+                        if (stride == 1)
+                        {
+                            Copy(ref from, ref to, outWidth);
+                        }
+                        else
+                        {
+                            for (int ow = 0; ow < outWidth; ow++)
+                            {
+                                Unsafe.Add(ref to, ow) = Unsafe.Add(ref from, ow * stride);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="Im2Col"/>: overwrites one sample's <c>dx</c> with the sum, over every column entry
+    /// that read an input, of that entry of <paramref name="col"/> (accumulated in <paramref name="padded"/> when the
+    /// convolution pads, then its interior copied out).
+    /// </summary>
+    private static void Col2Im(ReadOnlySpan<float> col, Span<float> dx, in Conv2DGeometry g, int offset, int rowStride, Span<float> padded)
+    {
+        int paddedHeight = g.InHeight + g.PadTop + g.PadBottom, paddedWidth = g.InWidth + g.PadLeft + g.PadRight;
+        bool hasPadding = HasPadding(in g);
+        Span<float> target = hasPadding ? padded.Slice(0, g.InChannels * paddedHeight * paddedWidth) : dx;
+        target.Clear();
+
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, stride = g.StrideWidth;
+        int positions = outHeight * outWidth;
+        Debug.Assert(col.Length >= (long)rowStride * (Depth(in g) - 1) + offset + positions);
+        ref float x0 = ref MemoryMarshal.GetReference(target);
+        ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(col), offset);
+        for (int c = 0; c < g.InChannels; c++)
+        {
+            ref float plane = ref Unsafe.Add(ref x0, c * paddedHeight * paddedWidth);
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                for (int kw = 0; kw < g.KernelWidth; kw++, row = ref Unsafe.Add(ref row, rowStride))
+                {
+                    ref float first = ref Unsafe.Add(ref plane, kh * g.DilationHeight * paddedWidth + kw * g.DilationWidth);
+                    for (int oh = 0; oh < outHeight; oh++)
+                    {
+                        ref float to = ref Unsafe.Add(ref first, oh * g.StrideHeight * paddedWidth);
+                        ref float from = ref Unsafe.Add(ref row, oh * outWidth);
+                        if (stride == 1)
+                        {
+                            AddTo(ref from, ref to, outWidth);
+                        }
+                        else
+                        {
+                            for (int ow = 0; ow < outWidth; ow++)
+                            {
+                                Unsafe.Add(ref to, ow * stride) += Unsafe.Add(ref from, ow);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        if (hasPadding)
+        {
+            for (int c = 0; c < g.InChannels; c++)
+            {
+                for (int h = 0; h < g.InHeight; h++)
+                {
+                    target.Slice((c * paddedHeight + h + g.PadTop) * paddedWidth + g.PadLeft, g.InWidth).CopyTo(dx.Slice((c * g.InHeight + h) * g.InWidth, g.InWidth));
+                }
+            }
+        }
+    }
+
+    /// <summary><c>to[0..length] = from[0..length]</c>: 8, then 4, then 1 float at a time (lines are short, often 14 or 28).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(ref float from, ref float to, int length)
+    {
+        int i = 0;
+        for (; i + 8 <= length; i += 8)
+        {
+            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref from, (nuint)i), ref to, (nuint)i);
+        }
+        if (i + 4 <= length)
+        {
+            Vector128.StoreUnsafe(Vector128.LoadUnsafe(ref from, (nuint)i), ref to, (nuint)i);
+            i += 4;
+        }
+        for (; i < length; i++)
+        {
+            Unsafe.Add(ref to, i) = Unsafe.Add(ref from, i);
+        }
+    }
+
+    /// <summary><c>to[0..length] += from[0..length]</c>, the same way as <see cref="Copy"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(ref float from, ref float to, int length)
+    {
+        int i = 0;
+        for (; i + 8 <= length; i += 8)
+        {
+            (Vector256.LoadUnsafe(ref to, (nuint)i) + Vector256.LoadUnsafe(ref from, (nuint)i)).StoreUnsafe(ref to, (nuint)i);
+        }
+        if (i + 4 <= length)
+        {
+            (Vector128.LoadUnsafe(ref to, (nuint)i) + Vector128.LoadUnsafe(ref from, (nuint)i)).StoreUnsafe(ref to, (nuint)i);
+            i += 4;
+        }
+        for (; i < length; i++)
+        {
+            Unsafe.Add(ref to, i) += Unsafe.Add(ref from, i);
+        }
+    }
+
+    private static bool HasPadding(in Conv2DGeometry g) => (g.PadTop | g.PadLeft | g.PadBottom | g.PadRight) != 0;
+
+    /// <summary>Floats of the zero-padded copy of one sample, or 0 without padding.</summary>
+    private static int PaddedSize(in Conv2DGeometry g)
+        => HasPadding(in g) ? g.InChannels * (g.InHeight + g.PadTop + g.PadBottom) * (g.InWidth + g.PadLeft + g.PadRight) : 0;
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Sizes and checks
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// <summary><c>K = C·KH·KW</c>, the depth of the products.</summary>
+    private static int Depth(in Conv2DGeometry g) => g.InChannels * g.KernelHeight * g.KernelWidth;
+
+    /// <summary>Samples per im2col group: as many as fit in <see cref="ColumnBudget"/>, at least 1, at most the batch.</summary>
+    internal static int GroupSize(in Conv2DGeometry g, int batch)
+    {
+        long perSample = (long)Depth(in g) * g.OutHeight * g.OutWidth;
+        return (int)Math.Max(1, Math.Min(batch, ColumnBudget / perSample));
+    }
+
+    private static void CheckScratch(Span<float> scratch, in Conv2DGeometry geometry, int batch)
+    {
+        int needed = Conv2DScratchSize(in geometry, batch);
+        if (scratch.Length < needed)
+        {
+            throw new ArgumentException($"Expected at least {needed} floats of scratch (Conv2DScratchSize) but got {scratch.Length}.", nameof(scratch));
+        }
+    }
+
+    /// <summary>The declared fields only (the record's own ToString computes the output size, which may divide by zero).</summary>
+    private static string Describe(in Conv2DGeometry g)
+        => $"C={g.InChannels} H={g.InHeight} W={g.InWidth} O={g.OutChannels} kernel {g.KernelHeight}x{g.KernelWidth} stride {g.StrideHeight},{g.StrideWidth} "
+        + $"padding top {g.PadTop} left {g.PadLeft} bottom {g.PadBottom} right {g.PadRight} dilation {g.DilationHeight},{g.DilationWidth}";
+
+    private static void Validate(in Conv2DGeometry g, int batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        if (g.InChannels <= 0 || g.InHeight <= 0 || g.InWidth <= 0 || g.OutChannels <= 0 || g.KernelHeight <= 0 || g.KernelWidth <= 0
+            || g.StrideHeight <= 0 || g.StrideWidth <= 0 || g.DilationHeight <= 0 || g.DilationWidth <= 0
+            || g.PadTop < 0 || g.PadLeft < 0 || g.PadBottom < 0 || g.PadRight < 0)
+        {
+            throw new ArgumentException($"Sizes, strides and dilations must be positive and paddings non-negative: {Describe(in g)}.", "geometry");
+        }
+        if (g.InHeight + g.PadTop + g.PadBottom < g.DilationHeight * (g.KernelHeight - 1) + 1
+            || g.InWidth + g.PadLeft + g.PadRight < g.DilationWidth * (g.KernelWidth - 1) + 1)
+        {
+            throw new ArgumentException($"The (dilated) kernel is larger than the padded input: {Describe(in g)}.", "geometry");
+        }
+    }
 }

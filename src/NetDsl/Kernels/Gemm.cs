@@ -175,6 +175,51 @@ public static class Gemm
         }
     }
 
+    /// <summary>
+    /// <c>c[m,n] = act(A · B + columnBias[n] + rowBias[m])</c> with <c>A(i,p) = a[i·aRowStride + p·aDepthStride]</c> and
+    /// <c>B(p,j) = b[p·bDepthStride + j·bColumnStride]</c>, always by the packed kernel (any <c>m ≥ 1</c>): the entry
+    /// point of convolutions, whose operands are read transposed or not as the shape favours, and whose bias is per
+    /// row when output channels are the rows. Either bias may be empty. The caller has checked the lengths.
+    /// </summary>
+    internal static unsafe void MultiplyStridedAt<TActivation>(ReadOnlySpan<float> a, nint aRowStride, nint aDepthStride, ReadOnlySpan<float> b, nint bDepthStride, nint bColumnStride,
+        ReadOnlySpan<float> columnBias, ReadOnlySpan<float> rowBias, Span<float> c, int m, int n, int k, TActivation activation, SimdWidth width)
+        where TActivation : struct, IActivation
+    {
+        Guard.Sizes(m, n, k);
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+        switch (width)
+        {
+            case SimdWidth.Vector512: Strided<Simd512, Vector512<float>, TActivation>(a, aRowStride, aDepthStride, b, bDepthStride, bColumnStride, columnBias, rowBias, c, m, n, k, activation); break;
+            case SimdWidth.Vector256: Strided<Simd256, Vector256<float>, TActivation>(a, aRowStride, aDepthStride, b, bDepthStride, bColumnStride, columnBias, rowBias, c, m, n, k, activation); break;
+            case SimdWidth.Vector128: Strided<Simd128, Vector128<float>, TActivation>(a, aRowStride, aDepthStride, b, bDepthStride, bColumnStride, columnBias, rowBias, c, m, n, k, activation); break;
+            default: Strided<SimdScalar, float, TActivation>(a, aRowStride, aDepthStride, b, bDepthStride, bColumnStride, columnBias, rowBias, c, m, n, k, activation); break;
+        }
+    }
+
+    private static unsafe void Strided<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, nint aRowStride, nint aDepthStride, ReadOnlySpan<float> b, nint bDepthStride, nint bColumnStride,
+        ReadOnlySpan<float> columnBias, ReadOnlySpan<float> rowBias, Span<float> c, int m, int n, int k, TActivation activation)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        fixed (float* pa = a, pb = b, pbias = columnBias, prow = rowBias, pc = c)
+        {
+            var job = new PanelJob
+            {
+                A = pa, B = pb, Bias = columnBias.IsEmpty ? null : pbias, RowBias = rowBias.IsEmpty ? null : prow, C = pc, M = m, N = n, K = k,
+                ARowStride = aRowStride, ADepthStride = aDepthStride, BDepthStride = bDepthStride, BColumnStride = bColumnStride,
+                NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
+            };
+            int threads = 2L * m * n * k >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
+            KernelPool.Run(in job, &RunPanels<TSimd, TVec, TActivation>, PanelGemm.PanelCount<TSimd, TVec>(n), threads);
+        }
+        if (!PanelGemm.IsFused<TActivation>())
+        {
+            activation.Forward(c, n);
+        }
+    }
+
     /// <summary>One thread's share of a product: panels <c>[start, end)</c>, packed into this thread's buffer.</summary>
     private static unsafe void RunPanels<TSimd, TVec, TActivation>(in PanelJob job, int start, int end)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation

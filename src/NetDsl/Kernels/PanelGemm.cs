@@ -22,6 +22,8 @@ internal unsafe struct PanelJob
     public float* B;
     /// <summary><c>[n]</c>, or null for no bias.</summary>
     public float* Bias;
+    /// <summary><c>[m]</c>, a bias per row of <c>c</c> (a convolution's per-channel bias), or null for none.</summary>
+    public float* RowBias;
     /// <summary><c>[m,n]</c> row-major.</summary>
     public float* C;
     public int M, N, K;
@@ -53,7 +55,8 @@ internal unsafe struct PanelJob
 /// the thread count, and results are bit-identical for any <see cref="KernelOptions.MaxThreads"/>.
 /// </para>
 /// <para>
-/// The epilogue runs in registers on the finished tile: the bias (the accumulators start from it) and, for
+/// The epilogue runs in registers on the finished tile: the bias per column and/or per row (the accumulators start
+/// from it) and, for
 /// <see cref="IdentityActivation"/>, <see cref="ReLUActivation"/> and <see cref="LeakyReLUActivation"/>, the
 /// activation. Other activations run on whole rows after the product.
 /// </para>
@@ -199,6 +202,16 @@ internal static unsafe class PanelGemm
         TVec bias0 = TSimd.Load(ref bp, 0), bias1 = TSimd.Load(ref bp, v);
         TVec c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
         TVec c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
+        if (job.RowBias != null)
+        {
+            float* rb = job.RowBias;
+            TVec r = TSimd.Broadcast(rb[Math.Min(i, last)]); c00 = TSimd.Add(c00, r); c01 = TSimd.Add(c01, r);
+            r = TSimd.Broadcast(rb[Math.Min(i + 1, last)]); c10 = TSimd.Add(c10, r); c11 = TSimd.Add(c11, r);
+            r = TSimd.Broadcast(rb[Math.Min(i + 2, last)]); c20 = TSimd.Add(c20, r); c21 = TSimd.Add(c21, r);
+            r = TSimd.Broadcast(rb[Math.Min(i + 3, last)]); c30 = TSimd.Add(c30, r); c31 = TSimd.Add(c31, r);
+            r = TSimd.Broadcast(rb[Math.Min(i + 4, last)]); c40 = TSimd.Add(c40, r); c41 = TSimd.Add(c41, r);
+            r = TSimd.Broadcast(rb[Math.Min(i + 5, last)]); c50 = TSimd.Add(c50, r); c51 = TSimd.Add(c51, r);
+        }
         nint k = job.K;
         for (nint p = 0; p < k; p++)
         {
