@@ -127,3 +127,21 @@ public partial class LinearRegression10;
 [BatchNorm(Momentum = 0.2f)]
 [Dense(3, Activation.Tanh)]
 public partial class NormalizedMlp;
+
+/// <summary>A small CNN with odd sizes: conv 3x3 pad 1 (tanh), 2x2 max pool, conv 2x2 stride 2 (tanh), flatten, dense.</summary>
+[Network(Loss = Loss.SoftmaxCrossEntropy)]
+[Input(2, 9, 8)]
+[Conv2D(3, 3, Activation.Tanh, PaddingSize = 1)]
+[MaxPool2D(2)]
+[Conv2D(4, 2, Activation.Tanh, Stride = 2)]
+[Flatten]
+[Dense(3)]
+public partial class TinyCnn;
+
+/// <summary>A 1-D convolution, average pooling over images after it is not possible, so: conv1d (same, dilation 2), global pool by flatten, dense.</summary>
+[Network(Loss = Loss.MeanSquaredError)]
+[Input(3, 11)]
+[Conv1D(4, 3, Activation.Sigmoid, Padding = Padding.Same, Dilation = 2)]
+[Flatten]
+[Dense(2)]
+public partial class TinyConv1D;
