@@ -132,6 +132,36 @@ public sealed class SnapshotTests
         """);
 
     [Fact]
+    public void LstmTextClassifier() => VerifyModel("""
+        using NetDsl;
+
+        namespace Demo;
+
+        /// <summary>Characters → embedding (padding 0) → bidirectional LSTM → 5 categories.</summary>
+        [Network(Loss = Loss.SoftmaxCrossEntropy)]
+        [Input(80)]
+        [Embedding(96, 16, PaddingIndex = 0)]
+        [Lstm(64, Bidirectional = true)]
+        [Dense(5)]
+        public partial class TextClassifier;
+        """);
+
+    [Fact]
+    public void GruForecaster() => VerifyModel("""
+        using NetDsl;
+
+        namespace Demo;
+
+        /// <summary>24 hourly readings → stacked GRUs (the first returns sequences, truncated BPTT) → next hour.</summary>
+        [Network(Loss = Loss.MeanSquaredError)]
+        [Input(24, 1)]
+        [Gru(32, ReturnSequences = true, Truncation = 12)]
+        [Gru(32)]
+        [Dense(1)]
+        public partial class Forecaster;
+        """);
+
+    [Fact]
     public void SignalCnn() => VerifyModel("""
         using NetDsl;
 

@@ -145,3 +145,19 @@ public partial class TinyCnn;
 [Flatten]
 [Dense(2)]
 public partial class TinyConv1D;
+
+/// <summary>Indices → embedding (padding 0) → bidirectional LSTM, last states → dense: the text classifier's shape in small.</summary>
+[Network(Loss = Loss.SoftmaxCrossEntropy)]
+[Input(5)]
+[Embedding(7, 3, PaddingIndex = 0)]
+[Lstm(4, Bidirectional = true)]
+[Dense(2)]
+public partial class TinyTextClassifier;
+
+/// <summary>A stacked GRU over sequences, then a simple RNN's last state: the forecaster's shape in small.</summary>
+[Network(Loss = Loss.MeanSquaredError)]
+[Input(6, 2)]
+[Gru(3, ReturnSequences = true)]
+[SimpleRnn(4)]
+[Dense(1)]
+public partial class TinyForecaster;
