@@ -161,3 +161,18 @@ public partial class TinyTextClassifier;
 [SimpleRnn(4)]
 [Dense(1)]
 public partial class TinyForecaster;
+
+/// <summary>Words (first 48 of an entry, padding 0, unknown 1) → embedding 32 → LSTM 32 → 5 categories.</summary>
+[Network(Loss = Loss.SoftmaxCrossEntropy)]
+[Input(48)]
+[Embedding(3000, 32, PaddingIndex = 0)]
+[Lstm(32)]
+[Dense(5)]
+public partial class FortuneClassifier;
+
+/// <summary>The previous 24 hourly temperatures → GRU 16 → the next hour's.</summary>
+[Network(Loss = Loss.MeanSquaredError)]
+[Input(24, 1)]
+[Gru(16)]
+[Dense(1)]
+public partial class TemperatureForecaster;
