@@ -106,7 +106,7 @@ public static class Recurrent
         Span<float> hidden, Span<float> cache, in RecurrentGeometry geometry, int batch, bool reverse = false)
         => ForwardAt(cell, x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, cache, geometry, batch, reverse, SimdDispatch.Best);
 
-    /// <summary><see cref="Forward"/> with the few-samples step product at a given width (the other products run at their best).</summary>
+    /// <summary><see cref="Forward"/> with the element-wise cell and the few-samples step product at a given width (the other products run at their best).</summary>
     internal static void ForwardAt(RecurrentCell cell, ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
         ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh,
         Span<float> hidden, Span<float> cache, in RecurrentGeometry geometry, int batch, bool reverse, SimdWidth width)
@@ -175,17 +175,14 @@ public static class Recurrent
                 switch (cell)
                 {
                     case RecurrentCell.SimpleRnn:
-                        TensorPrimitives.Add(g, p, g);
-                        TensorPrimitives.Tanh(g, g);
-                        g.CopyTo(h);
-                        g.CopyTo(output);
+                        RecurrentCells.RnnForward(g, p, h, output, width);
                         break;
                     case RecurrentCell.Lstm:
                         RecurrentCells.LstmForward(g, p, cellState.Slice(b * units, units),
-                            extras.Slice(row * units, units), extras.Slice((rows + row) * units, units), h, output);
+                            extras.Slice(row * units, units), extras.Slice((rows + row) * units, units), h, output, width);
                         break;
                     default:
-                        RecurrentCells.GruForward(g, p, extras.Slice(row * units, units), h, output);
+                        RecurrentCells.GruForward(g, p, extras.Slice(row * units, units), h, output, width);
                         break;
                 }
             }

@@ -117,6 +117,19 @@ public class RecurrentTests
     }
 
     [Theory, MemberData(nameof(Cells))]
+    public void SaturatedGatesStayFiniteAndExact(RecurrentCell cell)
+    {
+        // Pre-activations in the hundreds: sigmoid and tanh must give exactly 0, ±1, never NaN or overflow.
+        Case c = Make(cell, 2, 5, 3, 17, [5, 3], false, 700);
+        Case large = c with { WeightIh = c.WeightIh.Select(v => v * 300).ToArray(), WeightHh = c.WeightHh.Select(v => v * 300).ToArray() };
+        double[] expected = RecurrentReference.Forward(large.Reference(), D(large.X), large.Lengths, 2, 5, false);
+        foreach (SimdWidth width in AllWidths)
+        {
+            TestData.Near(expected, RunForward(large, width).Hidden, 1e-5, 1e-4, $"{large} at {width}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Cells))]
     public void LastStateIsAtEachSamplesLastStep(RecurrentCell cell)
     {
         // Forward: the last state of a sample of length L is hidden[b, L−1], and it equals running that sample alone on
