@@ -41,6 +41,8 @@ public enum RecurrentCell
 /// update. The backward pass runs the steps back with one product <c>dG[B, G·H] · W_hh → dh[B, H]</c> each, keeping
 /// every step's gate gradients, and then forms the weight gradients and <c>dx</c> as four products over all steps at
 /// once: <c>dW_ih = dGᵀ · X</c>, <c>dW_hh = dGᵀ · H_prev</c>, <c>dx = dG · W_ih</c>, and row sums for the biases.
+/// The step products run on <see cref="Gemm"/> from 4 samples up; under 4 (batch-1 inference) each sample's step
+/// product runs on <see cref="RecurrentProducts"/>, tuned for its short depth, and samples past their length skip it.
 /// </para>
 /// <para>
 /// Lengths: sample <c>b</c> with length <c>L = lengths[b]</c> (in <c>[0, T]</c>) runs <c>L</c> steps. Forward order
@@ -64,7 +66,7 @@ public static class Recurrent
     /// <summary>
     /// The floats of the cache that <see cref="Forward"/> fills for <see cref="Backward"/>, for a batch: every step's
     /// gate activations <c>[B, T, G·H]</c>; for an LSTM the cell states and their tanh (<c>2 · [B, T, H]</c>), for a GRU
-    /// <c>W_hn h + b_hn</c> (<c>[B, T, H]</c>); then the forward pass's working state (<c>h</c>, and <c>c</c> for an
+    /// <c>W_hn h + b_hn</c> (<c>[B, T, H]</c>); then the forward pass's working space (<c>h</c>, and <c>c</c> for an
     /// LSTM, <c>[B, H]</c> each, and one step's product <c>[B, G·H]</c>).
     /// </summary>
     public static int CacheSize(RecurrentCell cell, in RecurrentGeometry geometry, int batch)
@@ -102,6 +104,12 @@ public static class Recurrent
     public static void Forward(RecurrentCell cell, ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
         ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh,
         Span<float> hidden, Span<float> cache, in RecurrentGeometry geometry, int batch, bool reverse = false)
+        => ForwardAt(cell, x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, cache, geometry, batch, reverse, SimdDispatch.Best);
+
+    /// <summary><see cref="Forward"/> with the element-wise cell and the few-samples step product at a given width (the other products run at their best).</summary>
+    internal static void ForwardAt(RecurrentCell cell, ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
+        ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh,
+        Span<float> hidden, Span<float> cache, in RecurrentGeometry geometry, int batch, bool reverse, SimdWidth width)
     {
         var layout = new Layout(cell, geometry, batch);
         layout.Check(x, lengths, weightIh, weightHh, biasIh.Length, biasHh.Length, hidden.Length);
@@ -117,7 +125,8 @@ public static class Recurrent
         Span<float> extras = cache.Slice(layout.GatesSize, layout.ExtrasSize);
         Span<float> state = cache.Slice(layout.GatesSize + layout.ExtrasSize, batch * units);
         Span<float> cellState = cell == RecurrentCell.Lstm ? cache.Slice(layout.GatesSize + layout.ExtrasSize + batch * units, batch * units) : default;
-        Span<float> product = cache.Slice(layout.CacheSize - batch * gh, batch * gh);
+        Span<float> product = cache.Slice(layout.ProductOffset, batch * gh);
+        bool fewSamples = batch < Gemm.PanelMinRows;
         state.Clear();
         cellState.Clear();
 
@@ -134,6 +143,16 @@ public static class Recurrent
                 {
                     Span<float> row = product.Slice(b * gh, gh);
                     if (biasHh.IsEmpty) row.Clear(); else biasHh.CopyTo(row);
+                }
+            }
+            else if (fewSamples)
+            {
+                for (int b = 0; b < batch; b++)
+                {
+                    if (s < (lengths.IsEmpty ? steps : lengths[b]))
+                    {
+                        RecurrentProducts.MatrixTimesVector(weightHh, state.Slice(b * units, units), biasHh, product.Slice(b * gh, gh), gh, units, width);
+                    }
                 }
             }
             else
@@ -156,17 +175,14 @@ public static class Recurrent
                 switch (cell)
                 {
                     case RecurrentCell.SimpleRnn:
-                        TensorPrimitives.Add(g, p, g);
-                        TensorPrimitives.Tanh(g, g);
-                        g.CopyTo(h);
-                        g.CopyTo(output);
+                        RecurrentCells.RnnForward(g, p, h, output, width);
                         break;
                     case RecurrentCell.Lstm:
                         RecurrentCells.LstmForward(g, p, cellState.Slice(b * units, units),
-                            extras.Slice(row * units, units), extras.Slice((rows + row) * units, units), h, output);
+                            extras.Slice(row * units, units), extras.Slice((rows + row) * units, units), h, output, width);
                         break;
                     default:
-                        RecurrentCells.GruForward(g, p, extras.Slice(row * units, units), h, output);
+                        RecurrentCells.GruForward(g, p, extras.Slice(row * units, units), h, output, width);
                         break;
                 }
             }
@@ -301,7 +317,25 @@ public static class Recurrent
             }
 
             // dh[B, H] += dGs[B, G·H] · W_hh[G·H, H]: the gradient reaching the previous step's state.
-            Gemm.Multiply(dGs, weightHh, dhProduct, batch, units, gh);
+            if (batch < Gemm.PanelMinRows)
+            {
+                for (int b = 0; b < batch; b++)
+                {
+                    Span<float> row = dhProduct.Slice(b * units, units);
+                    if (s < (lengths.IsEmpty ? steps : lengths[b]))
+                    {
+                        RecurrentProducts.VectorTimesMatrix(dGs.Slice(b * gh, gh), weightHh, [], row, units, gh, width);
+                    }
+                    else
+                    {
+                        row.Clear();
+                    }
+                }
+            }
+            else
+            {
+                Gemm.Multiply(dGs, weightHh, dhProduct, batch, units, gh);
+            }
             TensorPrimitives.Add(dh, dhProduct, dh);
             if (truncation > 0)
             {
@@ -389,8 +423,8 @@ public static class Recurrent
             Rows = checked(batch * geometry.Steps);
             GatesSize = checked(Rows * GateWidth);
             ExtrasSize = checked((cell == RecurrentCell.Lstm ? 2 : cell == RecurrentCell.Gru ? 1 : 0) * Rows * geometry.HiddenSize);
-            int state = checked((cell == RecurrentCell.Lstm ? 2 : 1) * batch * geometry.HiddenSize + batch * GateWidth);
-            CacheSize = checked(GatesSize + ExtrasSize + state);
+            ProductOffset = checked(GatesSize + ExtrasSize + (cell == RecurrentCell.Lstm ? 2 : 1) * batch * geometry.HiddenSize);
+            CacheSize = checked(ProductOffset + batch * GateWidth);
             ScratchSize = checked((cell == RecurrentCell.Gru ? 2 : 1) * GatesSize + Rows * geometry.HiddenSize
                 + batch * GateWidth + (cell == RecurrentCell.Lstm ? 3 : 2) * batch * geometry.HiddenSize);
         }
@@ -403,6 +437,8 @@ public static class Recurrent
         public int GatesSize { get; }
         /// <summary>The per-cell extras in the cache after the gates.</summary>
         public int ExtrasSize { get; }
+        /// <summary>Where one step's product <c>[B, G·H]</c> starts in the cache (it ends the cache).</summary>
+        public int ProductOffset { get; }
         public int CacheSize { get; }
         public int ScratchSize { get; }
 

@@ -1,5 +1,4 @@
 using System;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -9,54 +8,45 @@ namespace NetDsl.Kernels;
 /// <summary>
 /// The element-wise part of one step of a recurrent cell for one sample, forward and backward (the matrix products are
 /// in <see cref="Recurrent"/>). Gate rows are laid out as PyTorch's: <c>[i, f, g, o]</c> for an LSTM, <c>[r, z, n]</c>
-/// for a GRU, <c>H</c> floats each. Forward runs on <see cref="TensorPrimitives"/> (its sigmoid and tanh); backward is
-/// written once over <see cref="ISimd{TVec}"/>, whole vectors then the remainder at <see cref="SimdScalar"/>.
+/// for a GRU, <c>H</c> floats each. Forward and backward are each written once over <see cref="ISimd{TVec}"/> as one
+/// pass over the units, whole vectors then the remainder at <see cref="SimdScalar"/>; sigmoid and tanh come from the
+/// vector types' <c>Exp</c>.
 /// </summary>
 internal static class RecurrentCells
 {
     /// <summary>
+    /// RNN step. In: <paramref name="gates"/> = <c>W_ih x + b_ih</c>, <paramref name="product"/> = <c>W_hh h + b_hh</c>.
+    /// Out: <paramref name="gates"/> = <paramref name="h"/> = <paramref name="output"/> = <c>tanh</c> of their sum.
+    /// </summary>
+    public static void RnnForward(Span<float> gates, ReadOnlySpan<float> product, Span<float> h, Span<float> output, SimdWidth width)
+    {
+        var lanes = new RnnForwardLanes(gates, product, h, output);
+        Run(ref lanes, h.Length, width);
+    }
+
+    /// <summary>
     /// LSTM step. In: <paramref name="gates"/> = <c>W_ih x + b_ih</c>, <paramref name="product"/> = <c>W_hh h + b_hh</c>,
     /// <paramref name="c"/> = <c>c_(t−1)</c>. Out: <paramref name="gates"/> = <c>[i, f, g, o]</c> (activated),
     /// <paramref name="c"/> = <paramref name="cellOut"/> = <c>c_t</c>, <paramref name="cellTanh"/> = <c>tanh(c_t)</c>,
-    /// <paramref name="h"/> = <paramref name="output"/> = <c>o ⊙ tanh(c_t)</c>.
+    /// <paramref name="h"/> = <paramref name="output"/> = <c>o ⊙ tanh(c_t)</c>. One pass over the units.
     /// </summary>
     public static void LstmForward(Span<float> gates, ReadOnlySpan<float> product, Span<float> c, Span<float> cellOut, Span<float> cellTanh,
-        Span<float> h, Span<float> output)
+        Span<float> h, Span<float> output, SimdWidth width)
     {
-        int units = c.Length;
-        TensorPrimitives.Add(gates, product, gates);
-        Span<float> inputGate = gates.Slice(0, units), forgetGate = gates.Slice(units, units);
-        Span<float> candidate = gates.Slice(2 * units, units), outputGate = gates.Slice(3 * units, units);
-        TensorPrimitives.Sigmoid(gates.Slice(0, 2 * units), gates.Slice(0, 2 * units));
-        TensorPrimitives.Tanh(candidate, candidate);
-        TensorPrimitives.Sigmoid(outputGate, outputGate);
-        TensorPrimitives.Multiply(forgetGate, c, c);              // c = f ⊙ c_(t−1)
-        TensorPrimitives.MultiplyAdd(inputGate, candidate, c, c); //   + i ⊙ g
-        c.CopyTo(cellOut);
-        TensorPrimitives.Tanh(c, cellTanh);
-        TensorPrimitives.Multiply(outputGate, cellTanh, h);
-        h.CopyTo(output);
+        var lanes = new LstmForwardLanes(gates, product, c, cellOut, cellTanh, h, output);
+        Run(ref lanes, h.Length, width);
     }
 
     /// <summary>
     /// GRU step. In: <paramref name="gates"/> = <c>W_ih x + b_ih</c>, <paramref name="product"/> = <c>W_hh h + b_hh</c>,
     /// <paramref name="h"/> = <c>h_(t−1)</c>. Out: <paramref name="gates"/> = <c>[r, z, n]</c> (activated),
     /// <paramref name="hn"/> = <c>W_hn h_(t−1) + b_hn</c>, <paramref name="h"/> = <paramref name="output"/> =
-    /// <c>(1 − z) ⊙ n + z ⊙ h_(t−1)</c>, computed as <c>n + z ⊙ (h_(t−1) − n)</c>.
+    /// <c>(1 − z) ⊙ n + z ⊙ h_(t−1)</c>, computed as <c>n + z ⊙ (h_(t−1) − n)</c>. One pass over the units.
     /// </summary>
-    public static void GruForward(Span<float> gates, ReadOnlySpan<float> product, Span<float> hn, Span<float> h, Span<float> output)
+    public static void GruForward(Span<float> gates, ReadOnlySpan<float> product, Span<float> hn, Span<float> h, Span<float> output, SimdWidth width)
     {
-        int units = h.Length;
-        Span<float> resetUpdate = gates.Slice(0, 2 * units), reset = gates.Slice(0, units), update = gates.Slice(units, units);
-        Span<float> candidate = gates.Slice(2 * units, units);
-        TensorPrimitives.Add(resetUpdate, product.Slice(0, 2 * units), resetUpdate);
-        TensorPrimitives.Sigmoid(resetUpdate, resetUpdate);
-        product.Slice(2 * units, units).CopyTo(hn);
-        TensorPrimitives.MultiplyAdd(reset, hn, candidate, candidate); // W_in x + b_in + r ⊙ (W_hn h + b_hn)
-        TensorPrimitives.Tanh(candidate, candidate);
-        TensorPrimitives.Subtract(h, candidate, output);               // h_(t−1) − n
-        TensorPrimitives.MultiplyAdd(update, output, candidate, h);    // n + z ⊙ (h_(t−1) − n)
-        h.CopyTo(output);
+        var lanes = new GruForwardLanes(gates, product, hn, h, output);
+        Run(ref lanes, h.Length, width);
     }
 
     /// <summary>RNN step back: <c>da = dh ⊙ (1 − y²)</c> with <paramref name="y"/> = <c>h_t</c>.</summary>
@@ -73,14 +63,7 @@ internal static class RecurrentCells
         ReadOnlySpan<float> previousCell, Span<float> da, SimdWidth width)
     {
         var lanes = new LstmLanes(dh, dc, gates, cellTanh, previousCell, da);
-        int units = dh.Length;
-        switch (width)
-        {
-            case SimdWidth.Vector512: Run<LstmLanes, Simd512, Vector512<float>>(ref lanes, units); break;
-            case SimdWidth.Vector256: Run<LstmLanes, Simd256, Vector256<float>>(ref lanes, units); break;
-            case SimdWidth.Vector128: Run<LstmLanes, Simd128, Vector128<float>>(ref lanes, units); break;
-            default: Run<LstmLanes, SimdScalar, float>(ref lanes, units); break;
-        }
+        Run(ref lanes, dh.Length, width);
     }
 
     /// <summary>
@@ -94,14 +77,7 @@ internal static class RecurrentCells
         Span<float> inputSide, Span<float> hiddenSide, SimdWidth width)
     {
         var lanes = new GruLanes(dh, gates, hn, previous, inputSide, hiddenSide);
-        int units = dh.Length;
-        switch (width)
-        {
-            case SimdWidth.Vector512: Run<GruLanes, Simd512, Vector512<float>>(ref lanes, units); break;
-            case SimdWidth.Vector256: Run<GruLanes, Simd256, Vector256<float>>(ref lanes, units); break;
-            case SimdWidth.Vector128: Run<GruLanes, Simd128, Vector128<float>>(ref lanes, units); break;
-            default: Run<GruLanes, SimdScalar, float>(ref lanes, units); break;
-        }
+        Run(ref lanes, dh.Length, width);
     }
 
     /// <summary>A step's element-wise backward math at lane <c>j</c>, for any width.</summary>
@@ -109,6 +85,82 @@ internal static class RecurrentCells
     {
         void Invoke<TSimd, TVec>(nint j) where TSimd : struct, ISimd<TVec> where TVec : struct;
     }
+
+    private static void Run<TLanes>(ref TLanes lanes, int units, SimdWidth width) where TLanes : struct, ILanes, allows ref struct
+    {
+        switch (width)
+        {
+            case SimdWidth.Vector512: Run<TLanes, Simd512, Vector512<float>>(ref lanes, units); break;
+            case SimdWidth.Vector256: Run<TLanes, Simd256, Vector256<float>>(ref lanes, units); break;
+            case SimdWidth.Vector128: Run<TLanes, Simd128, Vector128<float>>(ref lanes, units); break;
+            default: Run<TLanes, SimdScalar, float>(ref lanes, units); break;
+        }
+    }
+
+    /// <summary>
+    /// <c>e^x</c> at any width, relative error about 2e-7 (<see cref="MathF.Exp"/> for one float): <c>x</c> clamped to
+    /// <c>[−87, 88]</c>, <c>x = n·ln 2 + r</c> with <c>n</c> rounded by the 1.5·2²³ trick and <c>|r| ≤ ln 2 / 2</c>,
+    /// <c>e^r</c> by its Taylor polynomial of degree 6 (error below <c>r⁷/7! ≈ 1e-7</c>), times <c>2^n</c> built in the
+    /// exponent bits. The vector types' own <c>Exp</c> measured 3× slower here.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Exp<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        if (typeof(TVec) == typeof(float))
+        {
+            return Unsafe.BitCast<float, TVec>(MathF.Exp(Unsafe.BitCast<TVec, float>(x)));
+        }
+        TVec hi = TSimd.Broadcast(88f), lo = TSimd.Broadcast(-87f);
+        x = TSimd.IfGreaterThan(x, hi, hi, x);
+        x = TSimd.IfGreaterThan(lo, x, lo, x);
+        TVec magic = TSimd.Broadcast(12582912f); // 1.5·2²³: adding it rounds to an integer
+        TVec n = TSimd.Subtract(TSimd.MultiplyAdd(x, TSimd.Broadcast(1.44269504f), magic), magic);
+        TVec r = TSimd.MultiplyAdd(n, TSimd.Broadcast(-0.693145752f), x);  // ln 2, high part (exact in n·ln2_hi)
+        r = TSimd.MultiplyAdd(n, TSimd.Broadcast(-1.42860677e-6f), r);     // ln 2, low part
+        TVec p = TSimd.Broadcast(1f / 720f);
+        p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(1f / 120f));
+        p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(1f / 24f));
+        p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(1f / 6f));
+        p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(0.5f));
+        p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(1f));
+        p = TSimd.MultiplyAdd(p, r, TSimd.Broadcast(1f));
+        return TSimd.Multiply(p, Pow2<TVec>(n));
+    }
+
+    /// <summary><c>2^n</c> for whole numbers <c>n</c> in <c>[−126, 127]</c>: <c>n + 127</c> in the exponent bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Pow2<TVec>(TVec n) where TVec : struct
+    {
+        if (typeof(TVec) == typeof(Vector512<float>))
+        {
+            var e = Vector512.ConvertToInt32(Unsafe.BitCast<TVec, Vector512<float>>(n)) + Vector512.Create(127);
+            return Unsafe.BitCast<Vector512<float>, TVec>(Vector512.ShiftLeft(e, 23).AsSingle());
+        }
+        if (typeof(TVec) == typeof(Vector256<float>))
+        {
+            var e = Vector256.ConvertToInt32(Unsafe.BitCast<TVec, Vector256<float>>(n)) + Vector256.Create(127);
+            return Unsafe.BitCast<Vector256<float>, TVec>(Vector256.ShiftLeft(e, 23).AsSingle());
+        }
+        if (typeof(TVec) == typeof(Vector128<float>))
+        {
+            var e = Vector128.ConvertToInt32(Unsafe.BitCast<TVec, Vector128<float>>(n)) + Vector128.Create(127);
+            return Unsafe.BitCast<Vector128<float>, TVec>(Vector128.ShiftLeft(e, 23).AsSingle());
+        }
+        throw new NotSupportedException();
+    }
+
+    /// <summary><c>σ(x) = 1 / (1 + e^−x)</c>: 0 and 1 at the extremes, no overflow trouble.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Sigmoid<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => TSimd.Divide(TSimd.Broadcast(1f), TSimd.Add(TSimd.Broadcast(1f), Exp<TSimd, TVec>(TSimd.Subtract(TSimd.Zero, x))));
+
+    /// <summary>
+    /// <c>tanh(x) = 1 − 2 / (e^2x + 1)</c>: exactly ±1 at the extremes, absolute error a few 1e-8 (relative error near
+    /// 0 is larger, which nothing here needs).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Tanh<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => TSimd.Subtract(TSimd.Broadcast(1f), TSimd.Divide(TSimd.Broadcast(2f), TSimd.Add(Exp<TSimd, TVec>(TSimd.Add(x, x)), TSimd.Broadcast(1f))));
 
     /// <summary>Whole vectors of lanes at <typeparamref name="TSimd"/>, then the rest one at a time.</summary>
     private static void Run<TLanes, TSimd, TVec>(ref TLanes lanes, int units)
@@ -122,6 +174,115 @@ internal static class RecurrentCells
         for (; j < units; j++)
         {
             lanes.Invoke<SimdScalar, float>(j);
+        }
+    }
+
+    private readonly ref struct RnnForwardLanes : ILanes
+    {
+        private readonly ref float _gates, _product, _h, _output;
+
+        public RnnForwardLanes(Span<float> gates, ReadOnlySpan<float> product, Span<float> h, Span<float> output)
+        {
+            if (gates.Length != h.Length || product.Length != h.Length || output.Length != h.Length)
+            {
+                throw new ArgumentException("RNN step spans do not match the hidden size.");
+            }
+            _gates = ref MemoryMarshal.GetReference(gates);
+            _product = ref MemoryMarshal.GetReference(product);
+            _h = ref MemoryMarshal.GetReference(h);
+            _output = ref MemoryMarshal.GetReference(output);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Invoke<TSimd, TVec>(nint j) where TSimd : struct, ISimd<TVec> where TVec : struct
+        {
+            TVec y = Tanh<TSimd, TVec>(TSimd.Add(TSimd.Load(ref _gates, j), TSimd.Load(ref _product, j)));
+            TSimd.Store(y, ref _gates, j);
+            TSimd.Store(y, ref _h, j);
+            TSimd.Store(y, ref _output, j);
+        }
+    }
+
+    private readonly ref struct LstmForwardLanes : ILanes
+    {
+        private readonly ref float _gates, _product, _c, _cellOut, _cellTanh, _h, _output;
+        private readonly nint _units;
+
+        public LstmForwardLanes(Span<float> gates, ReadOnlySpan<float> product, Span<float> c, Span<float> cellOut, Span<float> cellTanh,
+            Span<float> h, Span<float> output)
+        {
+            _units = h.Length;
+            if (gates.Length != 4 * _units || product.Length != 4 * _units || c.Length != _units || cellOut.Length != _units
+                || cellTanh.Length != _units || output.Length != _units)
+            {
+                throw new ArgumentException("LSTM step spans do not match the hidden size.");
+            }
+            _gates = ref MemoryMarshal.GetReference(gates);
+            _product = ref MemoryMarshal.GetReference(product);
+            _c = ref MemoryMarshal.GetReference(c);
+            _cellOut = ref MemoryMarshal.GetReference(cellOut);
+            _cellTanh = ref MemoryMarshal.GetReference(cellTanh);
+            _h = ref MemoryMarshal.GetReference(h);
+            _output = ref MemoryMarshal.GetReference(output);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Invoke<TSimd, TVec>(nint j) where TSimd : struct, ISimd<TVec> where TVec : struct
+        {
+            nint u = _units;
+            TVec i = Sigmoid<TSimd, TVec>(TSimd.Add(TSimd.Load(ref _gates, j), TSimd.Load(ref _product, j)));
+            TVec f = Sigmoid<TSimd, TVec>(TSimd.Add(TSimd.Load(ref _gates, u + j), TSimd.Load(ref _product, u + j)));
+            TVec g = Tanh<TSimd, TVec>(TSimd.Add(TSimd.Load(ref _gates, 2 * u + j), TSimd.Load(ref _product, 2 * u + j)));
+            TVec o = Sigmoid<TSimd, TVec>(TSimd.Add(TSimd.Load(ref _gates, 3 * u + j), TSimd.Load(ref _product, 3 * u + j)));
+            TSimd.Store(i, ref _gates, j);
+            TSimd.Store(f, ref _gates, u + j);
+            TSimd.Store(g, ref _gates, 2 * u + j);
+            TSimd.Store(o, ref _gates, 3 * u + j);
+            TVec c = TSimd.MultiplyAdd(f, TSimd.Load(ref _c, j), TSimd.Multiply(i, g)); // c_t = f ⊙ c_(t−1) + i ⊙ g
+            TSimd.Store(c, ref _c, j);
+            TSimd.Store(c, ref _cellOut, j);
+            TVec tc = Tanh<TSimd, TVec>(c);
+            TSimd.Store(tc, ref _cellTanh, j);
+            TVec h = TSimd.Multiply(o, tc);                                                 // h_t = o ⊙ tanh(c_t)
+            TSimd.Store(h, ref _h, j);
+            TSimd.Store(h, ref _output, j);
+        }
+    }
+
+    private readonly ref struct GruForwardLanes : ILanes
+    {
+        private readonly ref float _gates, _product, _hn, _h, _output;
+        private readonly nint _units;
+
+        public GruForwardLanes(Span<float> gates, ReadOnlySpan<float> product, Span<float> hn, Span<float> h, Span<float> output)
+        {
+            _units = h.Length;
+            if (gates.Length != 3 * _units || product.Length != 3 * _units || hn.Length != _units || output.Length != _units)
+            {
+                throw new ArgumentException("GRU step spans do not match the hidden size.");
+            }
+            _gates = ref MemoryMarshal.GetReference(gates);
+            _product = ref MemoryMarshal.GetReference(product);
+            _hn = ref MemoryMarshal.GetReference(hn);
+            _h = ref MemoryMarshal.GetReference(h);
+            _output = ref MemoryMarshal.GetReference(output);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Invoke<TSimd, TVec>(nint j) where TSimd : struct, ISimd<TVec> where TVec : struct
+        {
+            nint u = _units;
+            TVec r = Sigmoid<TSimd, TVec>(TSimd.Add(TSimd.Load(ref _gates, j), TSimd.Load(ref _product, j)));
+            TVec z = Sigmoid<TSimd, TVec>(TSimd.Add(TSimd.Load(ref _gates, u + j), TSimd.Load(ref _product, u + j)));
+            TVec hn = TSimd.Load(ref _product, 2 * u + j);                                                  // W_hn h + b_hn
+            TVec n = Tanh<TSimd, TVec>(TSimd.MultiplyAdd(r, hn, TSimd.Load(ref _gates, 2 * u + j)));       // tanh(W_in x + b_in + r ⊙ hn)
+            TSimd.Store(r, ref _gates, j);
+            TSimd.Store(z, ref _gates, u + j);
+            TSimd.Store(n, ref _gates, 2 * u + j);
+            TSimd.Store(hn, ref _hn, j);
+            TVec h = TSimd.MultiplyAdd(z, TSimd.Subtract(TSimd.Load(ref _h, j), n), n);                     // n + z ⊙ (h_(t−1) − n)
+            TSimd.Store(h, ref _h, j);
+            TSimd.Store(h, ref _output, j);
         }
     }
 

@@ -46,17 +46,24 @@ public class RecurrentTests
 
     private static float[] Filled(int length) => Enumerable.Repeat(float.NaN, length).ToArray();
 
-    private static (float[] Hidden, float[] Cache) RunForward(Case c)
+    private static (float[] Hidden, float[] Cache) RunForward(Case c, SimdWidth? width = null)
     {
         float[] hidden = Filled(c.Batch * c.Steps * c.Hidden);
         float[] cache = Filled(Recurrent.CacheSize(c.Cell, c.Geometry, c.Batch));
-        Recurrent.Forward(c.Cell, c.X, c.Lengths, c.WeightIh, c.WeightHh, c.BiasIh, c.BiasHh, hidden, cache, c.Geometry, c.Batch, c.Reverse);
+        if (width is { } w)
+        {
+            Recurrent.ForwardAt(c.Cell, c.X, c.Lengths, c.WeightIh, c.WeightHh, c.BiasIh, c.BiasHh, hidden, cache, c.Geometry, c.Batch, c.Reverse, w);
+        }
+        else
+        {
+            Recurrent.Forward(c.Cell, c.X, c.Lengths, c.WeightIh, c.WeightHh, c.BiasIh, c.BiasHh, hidden, cache, c.Geometry, c.Batch, c.Reverse);
+        }
         return (hidden, cache);
     }
 
     private static Gradients RunBackward(Case c, int truncation, SimdWidth width, float[]? hiddenGradient = null)
     {
-        var (hidden, cache) = RunForward(c);
+        var (hidden, cache) = RunForward(c, width);
         var gradients = new Gradients(Filled(c.WeightIh.Length), Filled(c.WeightHh.Length), Filled(c.BiasIh.Length), Filled(c.BiasHh.Length), Filled(c.X.Length));
         float[] scratch = Filled(Recurrent.ScratchSize(c.Cell, c.Geometry, c.Batch));
         Recurrent.BackwardAt(c.Cell, c.X, c.Lengths, c.WeightIh, c.WeightHh, hidden, cache, hiddenGradient ?? c.W,
@@ -95,14 +102,30 @@ public class RecurrentTests
             (3, 7, 3, 5, [], false), (3, 7, 3, 5, [7, 4, 1], false), (3, 7, 3, 5, [7, 4, 1], true),
             // Six samples: the per-step products take the panel path; a sample of length 0 stays all zero.
             (6, 7, 3, 5, [7, 0, 3, 5, 7, 2], false), (6, 7, 3, 5, [7, 0, 3, 5, 7, 2], true),
-            (5, 6, 11, 19, [6, 2, 5, 1, 3], false), (2, 9, 32, 40, [], true),
+            (5, 6, 11, 19, [6, 2, 5, 1, 3], false), (2, 9, 32, 40, [], true), (1, 4, 5, 67, [], false),
         };
         int seed = 100;
         foreach (var (b, t, i, h, lengths, reverse) in cases)
         {
             Case c = Make(cell, b, t, i, h, lengths, reverse, seed++);
             double[] expected = RecurrentReference.Forward(c.Reference(), D(c.X), c.Lengths, b, t, reverse);
-            TestData.Near(expected, RunForward(c).Hidden, 1e-5, 1e-4, c.ToString());
+            foreach (SimdWidth width in AllWidths)
+            {
+                TestData.Near(expected, RunForward(c, width).Hidden, 1e-5, 1e-4, $"{c} at {width}");
+            }
+        }
+    }
+
+    [Theory, MemberData(nameof(Cells))]
+    public void SaturatedGatesStayFiniteAndExact(RecurrentCell cell)
+    {
+        // Pre-activations in the hundreds: sigmoid and tanh must give exactly 0, ±1, never NaN or overflow.
+        Case c = Make(cell, 2, 5, 3, 17, [5, 3], false, 700);
+        Case large = c with { WeightIh = c.WeightIh.Select(v => v * 300).ToArray(), WeightHh = c.WeightHh.Select(v => v * 300).ToArray() };
+        double[] expected = RecurrentReference.Forward(large.Reference(), D(large.X), large.Lengths, 2, 5, false);
+        foreach (SimdWidth width in AllWidths)
+        {
+            TestData.Near(expected, RunForward(large, width).Hidden, 1e-5, 1e-4, $"{large} at {width}");
         }
     }
 

