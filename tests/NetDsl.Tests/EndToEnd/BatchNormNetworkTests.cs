@@ -145,6 +145,49 @@ public class BatchNormNetworkTests
     }
 
     [Fact]
+    public void Backward_after_an_inference_pass_differentiates_through_the_running_statistics()
+    {
+        const int batch = 3;
+        var network = new NormalizedMlp(seed: 4);
+        var workspace = new NormalizedMlp.Workspace(batch);
+        (float[] x, float[] t) = Batch(batch, 4);
+        network.ComputeGradients(x, t, workspace); // moves the running statistics away from 0 and 1
+        network.ComputeGradients(x, t, workspace);
+        double[] runningMean = MlpReference.ToDouble(network.State.Slice(NormalizedMlp.Layer1StateOffset, 8));
+        double[] runningVariance = MlpReference.ToDouble(network.State.Slice(NormalizedMlp.Layer1StateOffset + 8, 8));
+
+        var outputs = new float[batch * 3];
+        network.Forward(x, outputs, workspace);
+        var dy = new float[outputs.Length];
+        LossFunctionsFor(outputs, t, dy);
+        var dx = new float[x.Length];
+        network.Backward(x, dy, dx, workspace);
+
+        double[] p = MlpReference.ToDouble(network.Parameters), xd = MlpReference.ToDouble(x);
+        double LossAt() => Mse(Reference(p, xd, batch, runningMean, runningVariance), t);
+        for (int i = 0; i < p.Length; i++)
+        {
+            double saved = p[i];
+            p[i] = saved + 1e-6; double plus = LossAt();
+            p[i] = saved - 1e-6; double minus = LossAt();
+            p[i] = saved;
+            double g = (plus - minus) / 2e-6;
+            Assert.True(Math.Abs(network.Gradients[i] - g) <= 2e-5 + 2e-3 * Math.Abs(g), $"dL/dθ[{i}]: expected {g:R}, got {network.Gradients[i]:R}");
+        }
+        for (int i = 0; i < xd.Length; i++)
+        {
+            double saved = xd[i];
+            xd[i] = saved + 1e-6; double plus = LossAt();
+            xd[i] = saved - 1e-6; double minus = LossAt();
+            xd[i] = saved;
+            double g = (plus - minus) / 2e-6;
+            Assert.True(Math.Abs(dx[i] - g) <= 2e-5 + 2e-3 * Math.Abs(g), $"dL/dx[{i}]: expected {g:R}, got {dx[i]:R}");
+        }
+    }
+
+    private static void LossFunctionsFor(float[] y, float[] t, float[] dy) => NetDsl.Kernels.LossFunctions.MeanSquaredError(y, t, dy);
+
+    [Fact]
     public void Weights_and_running_statistics_round_trip_through_one_file()
     {
         var network = new NormalizedMlp(seed: 2);
