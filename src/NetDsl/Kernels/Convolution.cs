@@ -45,7 +45,8 @@ public readonly record struct Conv2DGeometry(
 /// <item><description>forward: <c>y[O, G·N] = act(W[O, K] · col + bias[O])</c>, or its transpose <c>yᵀ = act(colᵀ · Wᵀ + bias)</c>
 /// when that fills the kernel's tiles better (<see cref="PositionMajor"/>); bias and ReLU/leaky ReLU run in the product's
 /// epilogue, other activations on the finished rows of <c>OH·OW</c>;</description></item>
-/// <item><description>weight gradient: <c>dW[O, K] = Σ_groups dz[O, G·N] · colᵀ</c>;</description></item>
+/// <item><description>weight gradient: <c>dW[O, K] = Σ_groups dz[O, G·N] · colᵀ</c>, by the packed kernel or, when
+/// <c>K</c> is too small to fill its panels, by <see cref="ConvolutionDots"/> (<see cref="DotsForWeightGradient"/>);</description></item>
 /// <item><description>input gradient: <c>dcol[K, G·N] = Wᵀ · dz</c>, scattered back onto <c>dx</c> (col2im).</description></item>
 /// </list>
 /// </para>
@@ -66,6 +67,9 @@ public readonly record struct Conv2DGeometry(
 /// Every output element is summed by one thread in one order, so results do not depend on
 /// <see cref="KernelOptions.MaxThreads"/>. The forward pass gives the same bits for a sample whatever the batch around
 /// it; the weight gradient's sum over samples is grouped as the groups are, which depends on the batch size only.
+/// Threads split a product's column panels, so a position-major forward product with one 32-wide panel of output
+/// channels (the CNN's second layer) runs on one thread; splitting its row tiles would need a change to
+/// <see cref="KernelPool"/>'s jobs.
 /// </para>
 /// </remarks>
 public static class Convolution
@@ -76,7 +80,9 @@ public static class Convolution
     /// <summary>
     /// The scratch floats <see cref="Conv2DForward{TActivation}"/> and <see cref="Conv2DBackward"/> need for a batch of
     /// up to <paramref name="batch"/> samples: <c>col[K, G·N]</c>, the product or output gradient of a group
-    /// <c>[O, G·N]</c>, the weight gradient of one group <c>[O, K]</c>, and a zero-padded copy of one sample.
+    /// <c>[O, G·N]</c>, the weight gradient of one group <c>[O, K]</c>, and a zero-padded copy of one sample. Nothing
+    /// is kept in it between calls (the backward pass rebuilds <c>col</c>), so one buffer of the largest size can
+    /// serve every convolution layer of a network, forward and backward.
     /// </summary>
     /// <exception cref="ArgumentException">The geometry has a non-positive size, stride or dilation, a negative padding, or no output.</exception>
     public static int Conv2DScratchSize(in Conv2DGeometry geometry, int batch)
