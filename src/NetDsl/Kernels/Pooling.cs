@@ -1,5 +1,9 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetDsl.Kernels;
 
@@ -27,8 +31,8 @@ public readonly record struct Pool2DGeometry(
 /// <remarks>
 /// Windows are walked one output at a time over each <c>[H, W]</c> plane of each sample and channel. Pooling reads
 /// each input about once (KH·KW/stride² times) and does one comparison or addition per read, next to a convolution's
-/// K FMAs per output, so these loops are scalar, with the common 2x2 stride-2 max pool without padding on a path of
-/// its own that needs no bounds checks. Paddings must be smaller than the kernel (PyTorch asks for at most half),
+/// K FMAs per output, so these loops are scalar, except the common 2x2 stride-2 max pool without padding, which has
+/// a vectorized path of its own. Paddings must be smaller than the kernel (PyTorch asks for at most half),
 /// so every window holds at least one input.
 /// </remarks>
 public static class Pooling
@@ -36,7 +40,7 @@ public static class Pooling
     /// <summary>
     /// Max over each window; <paramref name="argmax"/> (one per output) keeps the winning input's index within its
     /// <c>[H, W]</c> plane, <c>h·W + w</c> (as PyTorch's <c>return_indices</c>), for the backward pass. Padding never
-    /// wins; ties go to the first input in row-major window order; a NaN wins (and propagates), as in PyTorch.
+    /// wins; ties go to the first input in row-major window order; a NaN wins (the last NaN of the window) and propagates, as in PyTorch.
     /// </summary>
     public static void MaxPool2DForward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, in Pool2DGeometry geometry, int batch)
     {
@@ -68,12 +72,7 @@ public static class Pooling
                     {
                         for (int w = w0; w < w1; w++)
                         {
-                            float value = input[h * g.InWidth + w];
-                            if (value > max || (float.IsNaN(value) && !float.IsNaN(max)))
-                            {
-                                max = value;
-                                best = h * g.InWidth + w;
-                            }
+                            Take(ref max, ref best, input[h * g.InWidth + w], h * g.InWidth + w);
                         }
                     }
                     output[oh * g.OutWidth + ow] = max;
@@ -83,28 +82,78 @@ public static class Pooling
         }
     }
 
-    /// <summary>The 2x2, stride-2 window without padding: the four candidates in window order, no bounds to check.</summary>
+    /// <summary>
+    /// The 2x2, stride-2 window without padding: the four candidates in window order, no bounds to check, four
+    /// windows at a time in SSE registers with selects instead of branches. Which input wins is unpredictable on real
+    /// activations: the branchy scalar loop ran at ~13 cycles per input on a batch of 64 (mispredictions), against
+    /// ~2 when the predictor had learnt a single repeated sample.
+    /// </summary>
     private static void MaxPool2x2(ReadOnlySpan<float> input, Span<float> output, Span<int> indices, int inWidth, int outHeight, int outWidth)
     {
+        ref float x0 = ref MemoryMarshal.GetReference(input);
+        ref float y0 = ref MemoryMarshal.GetReference(output);
+        ref int i0 = ref MemoryMarshal.GetReference(indices);
         for (int oh = 0; oh < outHeight; oh++)
         {
             int top = 2 * oh * inWidth;
-            ReadOnlySpan<float> upper = input.Slice(top, 2 * outWidth);
-            ReadOnlySpan<float> lower = input.Slice(top + inWidth, 2 * outWidth);
-            Span<float> line = output.Slice(oh * outWidth, outWidth);
-            Span<int> lineIndices = indices.Slice(oh * outWidth, outWidth);
-            for (int ow = 0; ow < line.Length; ow++)
+            ref float upper = ref Unsafe.Add(ref x0, top);
+            ref float lower = ref Unsafe.Add(ref upper, inWidth);
+            ref float line = ref Unsafe.Add(ref y0, oh * outWidth);
+            ref int lineIndices = ref Unsafe.Add(ref i0, oh * outWidth);
+            int ow = 0;
+            if (Sse.IsSupported)
+            {
+                // Four outputs at a time from 8 inputs of each row, split into even and odd columns.
+                Vector128<int> step = Vector128.Create(0, 2, 4, 6);
+                for (; ow < outWidth && outWidth >= 4; ow += 4)
+                {
+                    // The last block overlaps the one before if needed: it rewrites a few outputs with the same values.
+                    ow = Math.Min(ow, outWidth - 4);
+                    int w = 2 * ow;
+                    Vector128<float> u0 = Vector128.LoadUnsafe(ref upper, (nuint)w), u1 = Vector128.LoadUnsafe(ref upper, (nuint)w + 4);
+                    Vector128<float> l0 = Vector128.LoadUnsafe(ref lower, (nuint)w), l1 = Vector128.LoadUnsafe(ref lower, (nuint)w + 4);
+                    Vector128<float> max = Sse.Shuffle(u0, u1, 0b10_00_10_00);
+                    Vector128<int> best = Vector128.Create(top + w) + step;
+                    Vector128<int> first = best;
+                    Take(ref max, ref best, Sse.Shuffle(u0, u1, 0b11_01_11_01), first + Vector128.Create(1));
+                    Take(ref max, ref best, Sse.Shuffle(l0, l1, 0b10_00_10_00), first + Vector128.Create(inWidth));
+                    Take(ref max, ref best, Sse.Shuffle(l0, l1, 0b11_01_11_01), first + Vector128.Create(inWidth + 1));
+                    max.StoreUnsafe(ref line, (nuint)ow);
+                    best.StoreUnsafe(ref lineIndices, (nuint)ow);
+                }
+            }
+            for (; ow < outWidth; ow++)
             {
                 int w = 2 * ow;
-                float max = upper[w];
+                float max = Unsafe.Add(ref upper, w);
                 int best = top + w;
-                if (upper[w + 1] > max || (float.IsNaN(upper[w + 1]) && !float.IsNaN(max))) { max = upper[w + 1]; best = top + w + 1; }
-                if (lower[w] > max || (float.IsNaN(lower[w]) && !float.IsNaN(max))) { max = lower[w]; best = top + inWidth + w; }
-                if (lower[w + 1] > max || (float.IsNaN(lower[w + 1]) && !float.IsNaN(max))) { max = lower[w + 1]; best = top + inWidth + w + 1; }
-                line[ow] = max;
-                lineIndices[ow] = best;
+                Take(ref max, ref best, Unsafe.Add(ref upper, w + 1), top + w + 1);
+                Take(ref max, ref best, Unsafe.Add(ref lower, w), top + inWidth + w);
+                Take(ref max, ref best, Unsafe.Add(ref lower, w + 1), top + inWidth + w + 1);
+                Unsafe.Add(ref line, ow) = max;
+                Unsafe.Add(ref lineIndices, ow) = best;
             }
         }
+    }
+
+    /// <summary><see cref="Take(ref float, ref int, float, int)"/> on four windows at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref Vector128<float> max, ref Vector128<int> best, Vector128<float> value, Vector128<int> index)
+    {
+        Vector128<float> take = Vector128.GreaterThan(value, max) | ~Vector128.Equals(value, value);
+        max = Vector128.ConditionalSelect(take, value, max);
+        best = Vector128.ConditionalSelect(take.AsInt32(), index, best);
+    }
+
+    /// <summary>PyTorch's rule: a candidate replaces the maximum if it is greater or NaN (so ties keep the first, NaN propagates).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref float max, ref int best, float value, int index)
+    {
+        // By masks rather than branches or ?: (which the JIT compiles to a branch here); see MaxPool2x2.
+        bool take = (value > max) | float.IsNaN(value);
+        int mask = -Unsafe.As<bool, byte>(ref take);
+        max = BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(value) & mask) | (BitConverter.SingleToInt32Bits(max) & ~mask));
+        best = (index & mask) | (best & ~mask);
     }
 
     /// <summary><c>dx</c> (overwritten) receives each <c>dy</c> at its window's winning input (summed where windows overlap).</summary>

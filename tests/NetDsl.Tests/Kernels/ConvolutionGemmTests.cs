@@ -59,4 +59,33 @@ public class ConvolutionGemmTests
                     }
                 }
     }
+
+    [Fact]
+    public void DotProductsMatchReference()
+    {
+        // ConvolutionDots: tiles of 4 × 3 with clamped edges and scalar tails past the last whole vector.
+        var random = new Random(41);
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (4, 3, 16), (5, 4, 17), (16, 25, 2352), (7, 2, 33), (3, 7, 100) })
+        {
+            float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k);
+            var expected = new double[m * n];
+            var terms = new double[m * n];
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    for (int p = 0; p < k; p++)
+                    {
+                        expected[i * n + j] += (double)a[i * k + p] * b[j * k + p];
+                        terms[i * n + j] += Math.Abs((double)a[i * k + p] * b[j * k + p]);
+                    }
+            foreach (SimdWidth width in AllWidths)
+            {
+                float[] c = new float[m * n + 5];
+                Array.Fill(c, float.NaN);
+                c.AsSpan(m * n).Fill(7f);
+                ConvolutionDots.MultiplyTransposedB(a, b, c.AsSpan(0, m * n), m, n, k, width);
+                TestData.Near(expected, c.AsSpan(0, m * n), i => (2 * k + 4) * UnitRoundoff * terms[i] + 1e-30, $"dots m={m} n={n} k={k} {width}");
+                Assert.All(c.AsSpan(m * n).ToArray(), v => Assert.Equal(7f, v));
+            }
+        }
+    }
 }

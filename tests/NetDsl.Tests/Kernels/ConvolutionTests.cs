@@ -120,15 +120,20 @@ public class ConvolutionTests
     [Fact]
     public void ThreadsGiveBitIdenticalResults()
     {
-        // Both layers' products are large enough to split across threads at batch 4.
+        // The CNN's layers (whose backward products split across threads at batch 4), and a layer whose forward
+        // product (channel rows, 2 samples per group: 24 × 800 × 72) splits too.
         var layer1 = new Conv2DGeometry(1, 28, 28, 16, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2);
         var layer2 = new Conv2DGeometry(16, 14, 14, 32, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2);
+        var wide = new Conv2DGeometry(8, 20, 20, 24, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
+        Assert.Equal(2, Convolution.GroupSize(wide, 4));
+        Assert.False(Convolution.PositionMajor(24, 800, SimdDispatch.Best));
+        Assert.True(2L * 24 * 800 * 72 >= KernelPool.MinParallelFlops);
         const int batch = 4;
         var random = new Random(13);
         int saved = KernelOptions.MaxThreads;
         try
         {
-            foreach (Conv2DGeometry g in new[] { layer1, layer2 })
+            foreach (Conv2DGeometry g in new[] { layer1, layer2, wide })
             {
                 float[] x = TestData.Uniform(random, batch * g.InputSize), w = TestData.Uniform(random, g.WeightSize), bias = TestData.Uniform(random, g.OutChannels);
                 float[] dz = TestData.Uniform(random, batch * g.OutputSize);

@@ -19,6 +19,8 @@ public class PoolingTests
     {
         { "2x2/2", new(3, 8, 6, 2, 2, 2, 2), 3 },
         { "2x2/2 odd", new(2, 7, 9, 2, 2, 2, 2), 1 },
+        { "2x2/2 14x14", new(3, 14, 14, 2, 2, 2, 2), 3 },
+        { "2x2/2 wide", new(2, 5, 27, 2, 2, 2, 2), 1 },
         { "3x3/2 pad 1", new(3, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1), 3 },
         { "3x3/1 asymmetric", new(1, 6, 5, 3, 3, 1, 1, 2, 0, 1, 2), 3 },
         { "2x3/3 pad", new(5, 7, 11, 2, 3, 3, 3, 1, 0, 0, 2), 1 },
@@ -77,6 +79,11 @@ public class PoolingTests
         int[] argmax = new int[4];
         Pooling.MaxPool2DForward(new float[16], y, argmax, g, 1);
         Assert.Equal([0, 2, 8, 10], argmax);
+        var wide = new Pool2DGeometry(1, 2, 14, 2, 2, 2, 2); // the vectorized path, 7 outputs: 4 + an overlapping 4
+        y = new float[7];
+        argmax = new int[7];
+        Pooling.MaxPool2DForward(new float[28], y, argmax, wide, 1);
+        Assert.Equal([0, 2, 4, 6, 8, 10, 12], argmax);
         var overlapping = new Pool2DGeometry(1, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1);
         float[] ones = [1, 1, 1, 1, 1, 1, 1, 1, 1];
         y = new float[9];
@@ -90,6 +97,26 @@ public class PoolingTests
         Assert.All(y, v => Assert.Equal(-2f, v));
         Pooling.AvgPool2DForward(negative, y, overlapping, 1);
         Assert.Equal(-2f * 4 / 9, y[0], 6); // corner: 4 inputs, divided by 9
+    }
+
+    [Fact]
+    public void NaNWinsAndPropagatesAsInPyTorch()
+    {
+        // PyTorch takes a candidate if it is greater or NaN: the last NaN of a window wins. Both the vectorized 2x2
+        // path (8 windows) and the general path (3x3) see windows with no, one and two NaNs.
+        foreach (var g in new[] { new Pool2DGeometry(1, 2, 16, 2, 2, 2, 2), new Pool2DGeometry(1, 3, 24, 3, 3, 1, 3) })
+        {
+            float[] x = TestData.Uniform(new Random(7), g.InputSize);
+            x[1] = float.NaN;                                          // window 0: one NaN
+            x[g.InWidth + 2 * g.StrideWidth] = float.NaN;              // window 2: two NaNs, the second one wins
+            x[2 * g.StrideWidth + 1] = float.NaN;
+            float[] y = new float[g.OutputSize];
+            int[] argmax = new int[g.OutputSize];
+            Pooling.MaxPool2DForward(x, y, argmax, g, 1);
+            Assert.True(float.IsNaN(y[0]) && argmax[0] == 1, $"{g}: window 0 gave {y[0]} at {argmax[0]}");
+            Assert.True(float.IsNaN(y[2]) && argmax[2] == g.InWidth + 2 * g.StrideWidth, $"{g}: window 2 gave {y[2]} at {argmax[2]}");
+            Assert.False(float.IsNaN(y[1]));
+        }
     }
 
     [Fact]
