@@ -88,6 +88,18 @@ internal static class DiagnosticDescriptors
         "NDSL0018", "Layer attribute without [Network]",
         "'{0}' has layer attributes but no [Network] attribute, so no code is generated for it: add [Network] to the class", DiagnosticSeverity.Warning);
 
+    public static readonly DiagnosticDescriptor InvalidDropoutRate = Error(
+        "NDSL0019", "Invalid dropout rate",
+        "Dropout rate of layer {0} is {1}, but it must be at least 0 and less than 1 (the probability of zeroing a value while training)");
+
+    public static readonly DiagnosticDescriptor DropoutLast = Error(
+        "NDSL0020", "Dropout cannot be the last layer",
+        "Layer {0} is a [Dropout], which would randomly zero the network's outputs while training: put it before the output layer");
+
+    public static readonly DiagnosticDescriptor InvalidOption = Error(
+        "NDSL0021", "Invalid option value",
+        "{0} of layer {1} is {2}, but it must be {3}");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new()
     {
         [NotPartial.Id] = NotPartial,
@@ -108,6 +120,9 @@ internal static class DiagnosticDescriptors
         [OptionHasNoEffect.Id] = OptionHasNoEffect,
         [InvalidLayerName.Id] = InvalidLayerName,
         [LayerOutsideNetwork.Id] = LayerOutsideNetwork,
+        [InvalidDropoutRate.Id] = InvalidDropoutRate,
+        [DropoutLast.Id] = DropoutLast,
+        [InvalidOption.Id] = InvalidOption,
     };
 
     public static IEnumerable<DiagnosticDescriptor> All => s_byId.Values;

@@ -47,7 +47,10 @@ internal static class Emitter
         return w.ToString();
     }
 
-    private static IEnumerable<DenseLayerModel> Dense(NetworkModel network) => network.Layers.OfType<DenseLayerModel>();
+    /// <summary>The parameters of the private passes: networks with dropout also say whether this pass trains.</summary>
+    private static string TrainingParameter(NetworkModel network) => network.HasDropout ? ", bool training" : "";
+
+    private static string TrainingArgument(NetworkModel network, bool training) => network.HasDropout ? (training ? ", training: true" : ", training: false") : "";
 
     /// <summary>The name of the span holding the output of layer <paramref name="index"/> (-1: the network input).</summary>
     private static string OutputOf(int index) => index < 0 ? "x" : $"y{index}";
@@ -73,8 +76,8 @@ internal static class Emitter
         w.WriteLine($"public const int OutputSize = {Literals.Int(network.OutputSize)};");
         w.WriteLine("/// <summary>The number of trainable parameters: the length of <see cref=\"Parameters\"/> and <see cref=\"Gradients\"/>.</summary>");
         w.WriteLine($"public const int ParameterCount = {Literals.Int(network.ParameterCount)};");
-        foreach (DenseLayerModel layer in Dense(network))
-            DenseLayer.EmitConstants(w, layer);
+        foreach (LayerModel layer in network.Layers)
+            LayerEmitter.EmitConstants(w, layer);
         w.WriteLine();
 
         w.WriteLine("/// <summary>The layer table, as Keras' <c>model.summary()</c> prints it.</summary>");
@@ -100,8 +103,8 @@ internal static class Emitter
         w.WriteLine("private static readonly global::NetDsl.Serialization.ParameterTensor[] s_parameterTensors =");
         w.WriteLine("[");
         w.OpenIndent();
-        foreach (DenseLayerModel layer in Dense(network))
-            DenseLayer.EmitTensors(w, layer);
+        foreach (LayerModel layer in network.Layers)
+            LayerEmitter.EmitTensors(w, layer);
         w.CloseIndent();
         w.WriteLine("];");
         w.WriteLine();
@@ -117,8 +120,8 @@ internal static class Emitter
         {
             w.WriteLine("global::System.ArgumentNullException.ThrowIfNull(random);");
             w.WriteLine("global::System.Span<float> parameters = _parameters;");
-            foreach (DenseLayerModel layer in Dense(network))
-                DenseLayer.EmitInitialize(w, layer);
+            foreach (LayerModel layer in network.Layers)
+                LayerEmitter.EmitInitialize(w, layer);
         });
         w.WriteLine();
 
@@ -173,12 +176,14 @@ internal static class Emitter
         w.WriteLine("// INetwork, for code that works with any generated network; the typed members above are the fast path.");
         w.WriteLine("int global::NetDsl.INetwork.InputSize => InputSize;");
         w.WriteLine("int global::NetDsl.INetwork.OutputSize => OutputSize;");
-        w.WriteLine($"{Base} global::NetDsl.INetwork.CreateWorkspace(int maxBatchSize) => new Workspace(maxBatchSize);");
+        w.WriteLine($"{Base} global::NetDsl.INetwork.CreateWorkspace(int maxBatchSize, int seed) => new Workspace(maxBatchSize{(network.HasDropout ? ", seed" : "")});");
+        w.WriteLine("global::System.ReadOnlySpan<global::NetDsl.Serialization.ParameterTensor> global::NetDsl.INetwork.ParameterTensors => s_parameterTensors;");
         w.WriteLine($"void global::NetDsl.INetwork.Forward({ReadOnlySpan} inputs, {Span} outputs, {Base} workspace) => Forward(inputs, outputs, AsWorkspace(workspace));");
         w.WriteLine($"void global::NetDsl.INetwork.Backward({ReadOnlySpan} inputs, {ReadOnlySpan} outputGradient, {Span} inputGradient, {Base} workspace) => Backward(inputs, outputGradient, inputGradient, AsWorkspace(workspace));");
         if (network.Loss != LossKind.None)
         {
             w.WriteLine($"float global::NetDsl.ITrainableNetwork.ComputeLoss({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Base} workspace) => ComputeLoss(inputs, targets, AsWorkspace(workspace));");
+            w.WriteLine($"float global::NetDsl.ITrainableNetwork.ComputeGradients({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Base} workspace) => ComputeGradients(inputs, targets, AsWorkspace(workspace));");
             w.WriteLine($"float global::NetDsl.ITrainableNetwork.TrainStep({ReadOnlySpan} inputs, {ReadOnlySpan} targets, global::NetDsl.IOptimizer optimizer, {Base} workspace) => TrainStep(inputs, targets, optimizer, AsWorkspace(workspace));");
         }
         w.WriteLine();
@@ -189,13 +194,10 @@ internal static class Emitter
     /// <summary>The summary table, one string per line.</summary>
     private static List<string> SummaryLines(NetworkModel network)
     {
-        var rows = new List<string[]> { new[] { "Layer", "Kind", "Output", "Activation", "Parameters" } };
+        var rows = new List<string[]> { new[] { "Layer", "Kind", "Output", "Function", "Parameters" } };
         rows.Add(new[] { "input", "Input", Shapes.Format(network.InputShape), "", "0" });
         foreach (LayerModel layer in network.Layers)
-        {
-            if (layer is DenseLayerModel dense)
-                rows.Add(new[] { dense.Name, "Dense", Shapes.Format(dense.OutputShape), dense.Activation.ToString(), Literals.Grouped(dense.ParameterCount) });
-        }
+            rows.Add(new[] { layer.Name, LayerEmitter.Kind(layer), Shapes.Format(layer.OutputShape), LayerEmitter.Detail(layer), Literals.Grouped(layer.ParameterCount) });
         int[] widths = new int[5];
         foreach (string[] row in rows)
         {
@@ -230,10 +232,24 @@ internal static class Emitter
             w.WriteLine($"internal readonly float[] Layer{layer.Index}Output;");
             w.WriteLine($"/// <summary>dL/dy{layer.Index}[B,{layer.OutputSize}], turned in place into dL/dz{layer.Index} by the activation's derivative.</summary>");
             w.WriteLine($"internal readonly float[] Layer{layer.Index}Gradient;");
+            LayerEmitter.EmitWorkspaceFields(w, layer);
+        }
+        if (network.HasDropout)
+        {
+            w.WriteLine("/// <summary>The state the dropout masks are drawn from.</summary>");
+            w.WriteLine("internal global::NetDsl.Kernels.DropoutRandom Random;");
         }
         w.WriteLine();
-        w.WriteLine("/// <summary>Allocates the buffers for batches of up to <paramref name=\"maxBatchSize\"/> samples.</summary>");
-        w.WriteLine("public Workspace(int maxBatchSize = 1)");
+        if (network.HasDropout)
+        {
+            w.WriteLine("/// <summary>Allocates the buffers for batches of up to <paramref name=\"maxBatchSize\"/> samples; <paramref name=\"seed\"/> seeds the dropout masks.</summary>");
+            w.WriteLine("public Workspace(int maxBatchSize = 1, int seed = 0)");
+        }
+        else
+        {
+            w.WriteLine("/// <summary>Allocates the buffers for batches of up to <paramref name=\"maxBatchSize\"/> samples.</summary>");
+            w.WriteLine("public Workspace(int maxBatchSize = 1)");
+        }
         w.WriteLine("    : base(maxBatchSize)");
         w.Block("", () =>
         {
@@ -241,7 +257,10 @@ internal static class Emitter
             {
                 w.WriteLine($"Layer{layer.Index}Output = new float[maxBatchSize * {layer.OutputSize}];");
                 w.WriteLine($"Layer{layer.Index}Gradient = new float[maxBatchSize * {layer.OutputSize}];");
+                LayerEmitter.EmitWorkspaceAllocation(w, layer);
             }
+            if (network.HasDropout)
+                w.WriteLine("Random = new global::NetDsl.Kernels.DropoutRandom(seed);");
         });
         w.CloseBlock();
         w.CloseBlock();
@@ -263,19 +282,20 @@ internal static class Emitter
         {
             w.WriteLine("int batch = BatchSizeOf(inputs, workspace);");
             w.WriteLine("CheckOutputLength(outputs.Length, batch, nameof(outputs));");
-            w.WriteLine("ForwardCore(inputs, batch, workspace);");
+            w.WriteLine($"ForwardCore(inputs, batch, workspace{TrainingArgument(network, false)});");
             w.WriteLine($"workspace.Layer{network.OutputLayer.Index}Output.AsSpan(0, batch * OutputSize).CopyTo(outputs);");
         });
         w.WriteLine();
-        w.WriteLine("/// <summary>The forward pass proper: every layer's output lands in the workspace.</summary>");
-        w.Block("private void ForwardCore(global::System.ReadOnlySpan<float> x, int batch, Workspace workspace)", () =>
+        w.WriteLine(network.HasDropout
+            ? "/// <summary>The forward pass proper: every layer's output lands in the workspace. Dropout drops only while <paramref name=\"training\"/>.</summary>"
+            : "/// <summary>The forward pass proper: every layer's output lands in the workspace.</summary>");
+        w.Block($"private void ForwardCore(global::System.ReadOnlySpan<float> x, int batch, Workspace workspace{TrainingParameter(network)})", () =>
         {
             w.WriteLine("global::System.ReadOnlySpan<float> parameters = _parameters;");
             foreach (LayerModel layer in network.Layers)
             {
                 w.WriteLine();
-                if (layer is DenseLayerModel dense)
-                    DenseLayer.EmitForward(w, dense, OutputOf(layer.Input));
+                LayerEmitter.EmitForward(w, layer, OutputOf(layer.Input));
             }
         });
         w.CloseBlock();
@@ -301,24 +321,23 @@ internal static class Emitter
             w.WriteLine("if (!inputGradient.IsEmpty && inputGradient.Length != inputs.Length)");
             w.WriteLine("    throw new global::System.ArgumentException($\"inputGradient holds {inputGradient.Length} values but the inputs hold {inputs.Length}: pass a span of the same length, or an empty one.\", nameof(inputGradient));");
             w.WriteLine($"outputGradient.CopyTo(workspace.Layer{last.Index}Gradient);");
-            w.WriteLine("BackwardCore(inputs, batch, inputGradient, workspace);");
+            w.WriteLine($"BackwardCore(inputs, batch, inputGradient, workspace{TrainingArgument(network, false)});");
         });
         w.WriteLine();
         w.WriteLine($"/// <summary>The backward pass proper, from dL/dy{last.Index} in the workspace down to the input.</summary>");
-        w.Block("private void BackwardCore(global::System.ReadOnlySpan<float> x, int batch, global::System.Span<float> inputGradient, Workspace workspace)", () =>
+        w.Block($"private void BackwardCore(global::System.ReadOnlySpan<float> x, int batch, global::System.Span<float> inputGradient, Workspace workspace{TrainingParameter(network)})", () =>
         {
             w.WriteLine("global::System.ReadOnlySpan<float> parameters = _parameters;");
             w.WriteLine("global::System.Span<float> gradients = _gradients;");
             foreach (LayerModel layer in network.Layers)
-                w.WriteLine($"global::System.ReadOnlySpan<float> y{layer.Index} = workspace.Layer{layer.Index}Output.AsSpan(0, batch * {layer.OutputSize});");
+                w.WriteLine($"global::System.ReadOnlySpan<float> y{layer.Index} = {LayerEmitter.BackwardOutput(layer, OutputOf(layer.Input))};");
             for (int i = network.Layers.Count - 1; i >= 0; i--)
             {
                 LayerModel layer = network.Layers[i];
                 w.WriteLine();
                 string? dx = layer.Input < 0 ? "inputGradient" : $"workspace.Layer{layer.Input}Gradient.AsSpan(0, batch * {network.SizeOf(layer.Input)})";
                 string? condition = layer.Input < 0 ? "!inputGradient.IsEmpty" : null;
-                if (layer is DenseLayerModel dense)
-                    DenseLayer.EmitBackward(w, dense, OutputOf(layer.Input), dx, condition);
+                LayerEmitter.EmitBackward(w, layer, OutputOf(layer.Input), dx, condition);
             }
         });
 
@@ -338,12 +357,45 @@ internal static class Emitter
         {
             w.WriteLine("int batch = BatchSizeOf(inputs, workspace);");
             w.WriteLine("CheckOutputLength(targets.Length, batch, nameof(targets));");
-            w.WriteLine("ForwardCore(inputs, batch, workspace);");
+            w.WriteLine($"ForwardCore(inputs, batch, workspace{TrainingArgument(network, false)});");
             w.WriteLine($"return {LossCall(network, $"workspace.Layer{last.Index}Output.AsSpan(0, batch * {n})", "default")};");
         });
         w.WriteLine();
         w.WriteLine("/// <summary>");
-        w.WriteLine("/// One training step on a batch: forward, loss, backward, and one update of <see cref=\"Parameters\"/> by");
+        w.WriteLine("/// Forward (training: dropout drops), loss and backward on a batch: writes dL/d parameters to <see cref=\"Gradients\"/>");
+        w.WriteLine("/// and returns the batch's mean loss, including the layers' L1/L2 penalties. Parameters are not changed, so");
+        w.WriteLine("/// the gradients can be clipped or checked before an optimizer step. Allocates nothing.");
+        w.WriteLine("/// </summary>");
+        w.WriteLine("/// <exception cref=\"global::System.ArithmeticException\">The loss is NaN or infinite.</exception>");
+        w.WriteLine(GeneratedCode);
+        w.Block("public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace)", () =>
+        {
+            w.WriteLine("int batch = BatchSizeOf(inputs, workspace);");
+            w.WriteLine("CheckOutputLength(targets.Length, batch, nameof(targets));");
+            w.WriteLine($"ForwardCore(inputs, batch, workspace{TrainingArgument(network, true)});");
+            w.WriteLine();
+            w.WriteLine($"// {LossMath(network.Loss, $"y{last.Index}")}");
+            w.WriteLine($"float loss = {LossCall(network, $"workspace.Layer{last.Index}Output.AsSpan(0, batch * {n})", $"workspace.Layer{last.Index}Gradient.AsSpan(0, batch * {n})")};");
+            w.WriteLine("if (!float.IsFinite(loss))");
+            w.WriteLine("    throw new global::System.ArithmeticException($\"The loss of this batch is {loss}: training diverged, or the inputs or targets hold NaN or infinity. Check the data, scale the inputs, or lower the learning rate.\");");
+            w.WriteLine();
+            w.WriteLine($"BackwardCore(inputs, batch, default, workspace{TrainingArgument(network, true)});");
+            bool anyPenalty = false;
+            foreach (LayerModel layer in network.Layers)
+                anyPenalty |= layer is DenseLayerModel { HasPenalty: true };
+            if (anyPenalty)
+            {
+                w.WriteLine();
+                w.WriteLine("global::System.ReadOnlySpan<float> parameters = _parameters;");
+                w.WriteLine("global::System.Span<float> gradients = _gradients;");
+                foreach (LayerModel layer in network.Layers)
+                    LayerEmitter.EmitPenalty(w, layer);
+            }
+            w.WriteLine("return loss;");
+        });
+        w.WriteLine();
+        w.WriteLine("/// <summary>");
+        w.WriteLine("/// One training step on a batch: <see cref=\"ComputeGradients\"/>, then one update of <see cref=\"Parameters\"/> by");
         w.WriteLine("/// <paramref name=\"optimizer\"/>. Returns the batch's mean loss (before the update). Allocates nothing.");
         w.WriteLine("/// </summary>");
         w.WriteLine("/// <exception cref=\"global::System.ArithmeticException\">The loss is NaN or infinite; the parameters are left as they were.</exception>");
@@ -351,16 +403,7 @@ internal static class Emitter
         w.Block("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::NetDsl.IOptimizer optimizer, Workspace workspace)", () =>
         {
             w.WriteLine("global::System.ArgumentNullException.ThrowIfNull(optimizer);");
-            w.WriteLine("int batch = BatchSizeOf(inputs, workspace);");
-            w.WriteLine("CheckOutputLength(targets.Length, batch, nameof(targets));");
-            w.WriteLine("ForwardCore(inputs, batch, workspace);");
-            w.WriteLine();
-            w.WriteLine($"// {LossMath(network.Loss, $"y{last.Index}")}");
-            w.WriteLine($"float loss = {LossCall(network, $"workspace.Layer{last.Index}Output.AsSpan(0, batch * {n})", $"workspace.Layer{last.Index}Gradient.AsSpan(0, batch * {n})")};");
-            w.WriteLine("if (!float.IsFinite(loss))");
-            w.WriteLine("    throw new global::System.ArithmeticException($\"The loss of this batch is {loss}: training diverged, or the inputs or targets hold NaN or infinity. Check the data, scale the inputs, or lower the learning rate.\");");
-            w.WriteLine();
-            w.WriteLine("BackwardCore(inputs, batch, default, workspace);");
+            w.WriteLine("float loss = ComputeGradients(inputs, targets, workspace);");
             w.WriteLine("optimizer.Step(_parameters, _gradients);");
             w.WriteLine("return loss;");
         });

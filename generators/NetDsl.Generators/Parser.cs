@@ -20,6 +20,7 @@ internal static class Parser
     {
         new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.InputAttribute", LayerKind.Input),
         new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.DenseAttribute", LayerKind.Dense),
+        new System.Collections.Generic.KeyValuePair<string, LayerKind>("NetDsl.DropoutAttribute", LayerKind.Dropout),
     });
 
     public static NetworkDeclaration Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)

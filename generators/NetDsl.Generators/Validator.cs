@@ -71,6 +71,7 @@ internal static class Validator
             LayerModel? model = computing[i].Kind switch
             {
                 LayerKind.Dense => DenseLayer.Validate(computing[i], index: i, input: i - 1, inputSize: previousSize, isLast, loss, (int)Math.Min(offset, int.MaxValue), context),
+                LayerKind.Dropout => DropoutLayer.Validate(computing[i], index: i, input: i - 1, inputSize: previousSize, isLast, (int)Math.Min(offset, int.MaxValue), context),
                 _ => throw new InvalidOperationException($"No validation for layer kind {computing[i].Kind}."),
             };
             if (model is null)

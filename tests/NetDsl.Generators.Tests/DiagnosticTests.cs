@@ -188,6 +188,33 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
+    public void NDSL0019_InvalidDropoutRate() => AssertReported("NDSL0019", DiagnosticSeverity.Error, "Dropout(1f)", """
+        [Network]
+        [Input(2)]
+        [Dropout(1f)]
+        [Dense(1)]
+        partial class DropEverything;
+        """);
+
+    [Fact]
+    public void NDSL0020_DropoutLast() => AssertReported("NDSL0020", DiagnosticSeverity.Error, "Dropout(0.5f)", """
+        [Network]
+        [Input(2)]
+        [Dense(4)]
+        [Dropout(0.5f)]
+        partial class DroppedOutputs;
+        """);
+
+    [Fact]
+    public void NDSL0021_InvalidOption() => AssertReported("NDSL0021", DiagnosticSeverity.Error, "Dense(4, L2 = -0.1f)", """
+        [Network]
+        [Input(2)]
+        [Dense(4, L2 = -0.1f)]
+        [Dense(1)]
+        partial class NegativePenalty;
+        """);
+
+    [Fact]
     public void NDSL0017_InvalidLayerName() => AssertReported("NDSL0017", DiagnosticSeverity.Error, "Dense(1, Name = \"fc 2\")", """
         [Network]
         [Input(2)]

@@ -78,6 +78,22 @@ public sealed class SnapshotTests
         internal partial class SpamFilter;
         """);
 
+    [Fact]
+    public void RegularizedClassifier() => VerifyModel("""
+        using NetDsl;
+
+        namespace Demo;
+
+        /// <summary>Input dropout, dropout between layers, L2 and elastic-net penalties, initializers per layer.</summary>
+        [Network(Loss = Loss.SoftmaxCrossEntropy)]
+        [Input(64)]
+        [Dropout(0.2f)]
+        [Dense(32, Activation.ReLU, L2 = 1e-4f, BiasInitializer = Initializer.Constant, BiasValue = 0.01f)]
+        [Dropout(0.5f)]
+        [Dense(10, L1 = 1e-5f, L2 = 1e-4f, Initializer = Initializer.Normal, InitializerScale = 0.01f)]
+        public partial class RegularizedClassifier;
+        """);
+
     private static void VerifyModel(string source, [System.Runtime.CompilerServices.CallerMemberName] string testMethod = "")
     {
         GeneratorRun run = GeneratorHarness.Run(source);

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Text.RegularExpressions;
 using NetDsl.Generators.Model;
 
@@ -66,6 +67,30 @@ internal static class DenseLayer
             ok = false;
         }
 
+        var initializer = (InitializerKind)initializerValue;
+        float scale = declaration.GetFloat("InitializerScale", 0.05f);
+        if (declaration.Find("InitializerScale") is not null && initializer is not (InitializerKind.Uniform or InitializerKind.Normal or InitializerKind.Constant))
+            context.Report(DiagnosticDescriptors.OptionHasNoEffect, declaration.Location, "InitializerScale", index, $"Initializer.{initializer}", "Initializer.Uniform, Initializer.Normal or Initializer.Constant");
+        ok &= CheckOption(context, declaration, index, "InitializerScale", scale, initializer == InitializerKind.Constant ? float.NegativeInfinity : 0, "a finite number" + (initializer == InitializerKind.Constant ? "" : " greater than 0"), strict: initializer != InitializerKind.Constant);
+
+        int biasInitializerValue = declaration.GetInt("BiasInitializer", (int)InitializerKind.Zeros);
+        if (!Enum.IsDefined(typeof(InitializerKind), biasInitializerValue))
+        {
+            context.Report(DiagnosticDescriptors.UnknownOption, declaration.Location, $"(Initializer){biasInitializerValue}", "Initializer", string.Join(", ", Enum.GetNames(typeof(InitializerKind))));
+            ok = false;
+        }
+        var biasInitializer = (InitializerKind)biasInitializerValue;
+        if (biasInitializer == InitializerKind.Default)
+            biasInitializer = InitializerKind.Zeros;
+        float biasValue = declaration.GetFloat("BiasValue", 0f);
+        if (declaration.Find("BiasValue") is not null && biasInitializer != InitializerKind.Constant)
+            context.Report(DiagnosticDescriptors.OptionHasNoEffect, declaration.Location, "BiasValue", index, $"BiasInitializer = Initializer.{biasInitializer}", "BiasInitializer = Initializer.Constant");
+        ok &= CheckOption(context, declaration, index, "BiasValue", biasValue, float.NegativeInfinity, "a finite number", strict: false);
+
+        float l1 = declaration.GetFloat("L1", 0f), l2 = declaration.GetFloat("L2", 0f);
+        ok &= CheckOption(context, declaration, index, "L1", l1, 0, "a finite number of at least 0", strict: false);
+        ok &= CheckOption(context, declaration, index, "L2", l2, 0, "a finite number of at least 0", strict: false);
+
         if (!ok || inputSize <= 0)
             return null;
         if ((long)units * inputSize + units > int.MaxValue)
@@ -75,10 +100,18 @@ internal static class DenseLayer
             return null;
         }
 
-        var initializer = (InitializerKind)initializerValue;
         if (initializer == InitializerKind.Default)
             initializer = DefaultInitializer(activation);
-        return new DenseLayerModel(index, name, input, inputSize, units, activation, slope, initializer, offset);
+        return new DenseLayerModel(index, name, input, inputSize, units, activation, slope, initializer, scale, biasInitializer, biasValue, l1, l2, offset);
+    }
+
+    /// <summary>Reports NDSL0021 unless <paramref name="value"/> is finite and at least (or, when strict, above) <paramref name="minimum"/>.</summary>
+    private static bool CheckOption(ValidationContext context, LayerDeclaration declaration, int index, string option, float value, float minimum, string requirement, bool strict)
+    {
+        bool valid = !float.IsNaN(value) && !float.IsInfinity(value) && (strict ? value > minimum : value >= minimum);
+        if (!valid)
+            context.Report(DiagnosticDescriptors.InvalidOption, declaration.Location, option, index, value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), requirement);
+        return valid;
     }
 
     /// <summary>He for the ReLU family, zeros for the perceptron's step, Glorot for the rest (the usual advice).</summary>
@@ -110,9 +143,46 @@ internal static class DenseLayer
 
     public static void EmitInitialize(SourceWriter w, DenseLayerModel layer)
     {
-        w.WriteLine($"// Layer {layer.Index}: W{layer.Index} by {layer.Initializer} (fan in {layer.Inputs}, fan out {layer.Units}); b{layer.Index} = 0.");
-        w.WriteLine($"global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(Layer{layer.Index}WeightOffset, {Literals.Int(layer.WeightCount)}), global::NetDsl.Initializer.{layer.Initializer}, fanIn: {layer.Inputs}, fanOut: {layer.Units}, random);");
-        w.WriteLine($"parameters.Slice(Layer{layer.Index}BiasOffset, {Literals.Int(layer.Units)}).Clear();");
+        int i = layer.Index;
+        string weightScale = layer.Initializer is InitializerKind.Uniform or InitializerKind.Normal or InitializerKind.Constant
+            ? $", scale: {Literals.Float(layer.InitializerScale)}" : "";
+        w.WriteLine($"// Layer {i}: W{i} by {Describe(layer.Initializer, layer.InitializerScale)} (fan in {layer.Inputs}, fan out {layer.Units}); b{i} by {Describe(layer.BiasInitializer, layer.BiasValue)}.");
+        w.WriteLine($"global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(Layer{i}WeightOffset, {Literals.Int(layer.WeightCount)}), global::NetDsl.Initializer.{layer.Initializer}, fanIn: {layer.Inputs}, fanOut: {layer.Units}, random{weightScale});");
+        switch (layer.BiasInitializer)
+        {
+            case InitializerKind.Zeros:
+                w.WriteLine($"parameters.Slice(Layer{i}BiasOffset, {Literals.Int(layer.Units)}).Clear();");
+                break;
+            case InitializerKind.Constant:
+                w.WriteLine($"parameters.Slice(Layer{i}BiasOffset, {Literals.Int(layer.Units)}).Fill({Literals.Float(layer.BiasValue)});");
+                break;
+            default:
+                string biasScale = layer.BiasInitializer is InitializerKind.Uniform or InitializerKind.Normal ? $", scale: {Literals.Float(layer.InitializerScale)}" : "";
+                w.WriteLine($"global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(Layer{i}BiasOffset, {Literals.Int(layer.Units)}), global::NetDsl.Initializer.{layer.BiasInitializer}, fanIn: {layer.Inputs}, fanOut: {layer.Units}, random{biasScale});");
+                break;
+        }
+    }
+
+    private static string Describe(InitializerKind initializer, float scale) => initializer switch
+    {
+        InitializerKind.Zeros => "zeros",
+        InitializerKind.Constant => $"the constant {scale.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}",
+        InitializerKind.Uniform => $"U(±{scale.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})",
+        InitializerKind.Normal => $"N(0, {scale.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}²)",
+        _ => initializer.ToString(),
+    };
+
+    /// <summary>The L1/L2 penalty on the weights: adds to <c>loss</c> and to the weight gradient.</summary>
+    public static void EmitPenalty(SourceWriter w, DenseLayerModel layer)
+    {
+        if (!layer.HasPenalty)
+            return;
+        int i = layer.Index;
+        string l1 = layer.L1.ToString("R", System.Globalization.CultureInfo.InvariantCulture), l2 = layer.L2.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        string loss = string.Join(" + ", new[] { layer.L1 != 0 ? $"{l1}·Σ|W{i}|" : null, layer.L2 != 0 ? $"{l2}·ΣW{i}²" : null }.Where(t => t is not null));
+        string gradient = string.Join(" + ", new[] { layer.L1 != 0 ? $"{l1}·sign(W{i})" : null, layer.L2 != 0 ? $"2·{l2}·W{i}" : null }.Where(t => t is not null));
+        w.WriteLine($"// Layer {i} penalty: loss += {loss};  dW{i} += {gradient}");
+        w.WriteLine($"loss += global::NetDsl.Kernels.Penalties.AddL1L2(parameters.Slice(Layer{i}WeightOffset, {Literals.Int(layer.WeightCount)}), gradients.Slice(Layer{i}WeightOffset, {Literals.Int(layer.WeightCount)}), l1: {Literals.Float(layer.L1)}, l2: {Literals.Float(layer.L2)});");
     }
 
     /// <summary>Forward: reads <paramref name="x"/>, writes the layer's output <c>y{i}</c> (declared here).</summary>

@@ -52,4 +52,5 @@ internal enum LayerKind
 {
     Input,
     Dense,
+    Dropout,
 }

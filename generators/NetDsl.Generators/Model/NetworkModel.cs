@@ -10,7 +10,7 @@ internal enum ActivationKind { Identity = 0, ReLU = 1, LeakyReLU = 2, Sigmoid = 
 
 internal enum LossKind { None = 0, MeanSquaredError = 1, BinaryCrossEntropy = 2, SoftmaxCrossEntropy = 3, Perceptron = 4 }
 
-internal enum InitializerKind { Default = 0, Zeros = 1, XavierUniform = 2, XavierNormal = 3, HeUniform = 4, HeNormal = 5, LeCunUniform = 6 }
+internal enum InitializerKind { Default = 0, Zeros = 1, XavierUniform = 2, XavierNormal = 3, HeUniform = 4, HeNormal = 5, LeCunUniform = 6, Uniform = 7, Normal = 8, Constant = 9 }
 
 /// <summary>A checked network ready to emit.</summary>
 /// <param name="InputShape">The shape of one input sample.</param>
@@ -29,6 +29,19 @@ internal sealed record NetworkModel(
     public LayerModel OutputLayer => Layers[Layers.Count - 1];
 
     public int OutputSize => OutputLayer.OutputSize;
+
+    public bool HasDropout
+    {
+        get
+        {
+            foreach (LayerModel layer in Layers)
+            {
+                if (layer is DropoutLayerModel)
+                    return true;
+            }
+            return false;
+        }
+    }
 
     /// <summary>The size of one sample of the tensor layer <paramref name="index"/> reads (-1 is the network input).</summary>
     public int SizeOf(int index) => index < 0 ? InputSize : Layers[index].OutputSize;
@@ -57,9 +70,16 @@ internal sealed record DenseLayerModel(
     ActivationKind Activation,
     float NegativeSlope,
     InitializerKind Initializer,
+    float InitializerScale,
+    InitializerKind BiasInitializer,
+    float BiasValue,
+    float L1,
+    float L2,
     int ParameterOffset)
     : LayerModel(Index, Name, Input, new EquatableArray<int>(new[] { Units }), ParameterOffset)
 {
+    public bool HasPenalty => L1 != 0 || L2 != 0;
+
     public int WeightCount => Units * Inputs;
 
     public int WeightOffset => ParameterOffset;
@@ -80,4 +100,11 @@ internal static class Shapes
     }
 
     public static string Format(EquatableArray<int> shape) => "[" + string.Join(", ", shape) + "]";
+}
+
+/// <summary>Inverted dropout on a flat input of <paramref name="Size"/> values: training only, identity at inference.</summary>
+internal sealed record DropoutLayerModel(int Index, string Name, int Input, int Size, float Rate, int ParameterOffset)
+    : LayerModel(Index, Name, Input, new EquatableArray<int>(new[] { Size }), ParameterOffset)
+{
+    public override int ParameterCount => 0;
 }

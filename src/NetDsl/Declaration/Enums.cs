@@ -60,4 +60,10 @@ public enum Initializer
     HeNormal = 5,
     /// <summary>PyTorch's <c>nn.Linear</c> default: <c>U(-1/√fan_in, 1/√fan_in)</c>.</summary>
     LeCunUniform = 6,
+    /// <summary>Uniform <c>U(-s, s)</c> with the layer's <c>InitializerScale</c> <c>s</c> (Keras' <c>RandomUniform</c>).</summary>
+    Uniform = 7,
+    /// <summary>Normal <c>N(0, s²)</c> with the layer's <c>InitializerScale</c> <c>s</c> (Keras' <c>RandomNormal</c>).</summary>
+    Normal = 8,
+    /// <summary>Every value equal to the scale: for weights the layer's <c>InitializerScale</c>, for biases its <c>BiasValue</c>.</summary>
+    Constant = 9,
 }

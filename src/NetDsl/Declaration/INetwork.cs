@@ -21,8 +21,14 @@ public interface INetwork
     /// <summary>The gradient of the loss with respect to each parameter, written by the last backward pass.</summary>
     Span<float> Gradients { get; }
 
-    /// <summary>Creates a workspace for batches of up to <paramref name="maxBatchSize"/> samples.</summary>
-    NetworkWorkspace CreateWorkspace(int maxBatchSize);
+    /// <summary>The named tensors of <see cref="Parameters"/>, with PyTorch's <c>state_dict</c> names and shapes.</summary>
+    ReadOnlySpan<Serialization.ParameterTensor> ParameterTensors { get; }
+
+    /// <summary>
+    /// Creates a workspace for batches of up to <paramref name="maxBatchSize"/> samples; <paramref name="seed"/> seeds
+    /// its dropout masks (networks without dropout ignore it).
+    /// </summary>
+    NetworkWorkspace CreateWorkspace(int maxBatchSize, int seed = 0);
 
     /// <summary>Runs the network on a batch of inputs (see the generated <c>Forward</c>).</summary>
     void Forward(ReadOnlySpan<float> inputs, Span<float> outputs, NetworkWorkspace workspace);
@@ -36,6 +42,9 @@ public interface ITrainableNetwork : INetwork
 {
     /// <summary>The mean loss of a batch against its targets (see the generated <c>ComputeLoss</c>).</summary>
     float ComputeLoss(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, NetworkWorkspace workspace);
+
+    /// <summary>Forward, loss and backward on a batch without updating parameters; returns the loss (see the generated <c>ComputeGradients</c>).</summary>
+    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, NetworkWorkspace workspace);
 
     /// <summary>One step of training on a batch; returns the batch's mean loss (see the generated <c>TrainStep</c>).</summary>
     float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, IOptimizer optimizer, NetworkWorkspace workspace);

@@ -67,9 +67,45 @@ public sealed class DenseAttribute : Attribute
     public float NegativeSlope { get; set; } = 0.01f;
 
     /// <summary>
+    /// The scale of <see cref="Initializer.Uniform"/> (bound), <see cref="Initializer.Normal"/> (standard deviation)
+    /// and <see cref="Initializer.Constant"/> (value) weights. Defaults to 0.05, as Keras' random initializers.
+    /// </summary>
+    public float InitializerScale { get; set; } = 0.05f;
+
+    /// <summary>How the bias is initialized: <see cref="Initializer.Zeros"/> (the default), <see cref="Initializer.Constant"/> with <see cref="BiasValue"/>, or any other initializer.</summary>
+    public Initializer BiasInitializer { get; set; } = Initializer.Zeros;
+
+    /// <summary>The value of every bias when <see cref="BiasInitializer"/> is <see cref="Initializer.Constant"/>.</summary>
+    public float BiasValue { get; set; }
+
+    /// <summary>
+    /// L1 penalty on the weights (not the bias): the training loss gains <c>L1 · Σ|W|</c>. Set both <see cref="L1"/>
+    /// and <see cref="L2"/> for the elastic net.
+    /// </summary>
+    public float L1 { get; set; }
+
+    /// <summary>L2 penalty on the weights (not the bias): the training loss gains <c>L2 · ΣW²</c> (Keras' <c>l2</c>).</summary>
+    public float L2 { get; set; }
+
+    /// <summary>
     /// The prefix of this layer's tensors in weight files (<c>{Name}.weight</c>, <c>{Name}.bias</c>).
     /// Defaults to the layer's position among the layer attributes (<c>"0"</c>, <c>"1"</c>, ...);
     /// set it to match a PyTorch module name such as <c>"fc1"</c> or <c>"2"</c>.
     /// </summary>
     public string? Name { get; set; }
+}
+
+/// <summary>
+/// Inverted dropout: while training, each value of the previous layer's output is zeroed with probability
+/// <see cref="Rate"/> and the others scaled by <c>1 / (1 - rate)</c>; at inference it passes values through unchanged.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DropoutAttribute : Attribute
+{
+    /// <summary>Declares a dropout layer.</summary>
+    /// <param name="rate">The probability of zeroing each value while training, at least 0 and less than 1.</param>
+    public DropoutAttribute(float rate) => Rate = rate;
+
+    /// <summary>The probability of zeroing each value while training.</summary>
+    public float Rate { get; }
 }

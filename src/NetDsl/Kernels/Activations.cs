@@ -177,7 +177,7 @@ public readonly struct SoftmaxActivation : IActivation
 
 /// <summary>
 /// Heaviside step <c>f(z) = z ≥ 0 ? 1 : 0</c> of the perceptron. Its derivative is zero almost everywhere, so its
-/// backward passes the gradient straight through: with <see cref="LossFunctions.Perceptron"/> that gives the
+/// backward passes the gradient straight through: with <see cref="LossFunctions.Perceptron(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int)"/> that gives the
 /// perceptron learning rule.
 /// </summary>
 public readonly struct StepActivation : IActivation

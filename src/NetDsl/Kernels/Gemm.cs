@@ -12,24 +12,26 @@ namespace NetDsl.Kernels;
 /// </summary>
 /// <remarks>
 /// Each product is written once, generic over an <see cref="ISimd{TVec}"/> width, and dispatched to the widest width
-/// the hardware accelerates. Two register-blocked shapes cover the three products:
+/// the hardware accelerates. Two shapes of work:
 /// <list type="bullet">
 /// <item><description>
-/// <c>a · bᵀ</c> is a tile of 4×4 dot products (rows of <c>a</c> against rows of <c>b</c>), each a vector accumulator
-/// along <c>k</c> that is summed horizontally at the end; the last <c>k mod width</c> terms are added one by one.
+/// Batches of at least <see cref="PanelMinRows"/> rows run the panel-packed, register-blocked kernel of
+/// <see cref="PanelGemm"/> (all three products, with bias and activation fused into its epilogue), split across
+/// <see cref="KernelOptions.MaxThreads"/> threads when large.
 /// </description></item>
 /// <item><description>
-/// <c>a · b</c> and <c>aᵀ · b</c> are "axpy" panels: each element of <c>a</c> is broadcast and multiplied into a row
-/// of <c>b</c>, accumulating 4 rows × 2 vectors of <c>c</c> in registers. They differ only in the strides used to read
-/// <c>a</c>. Columns past the last whole vector run through the same code at <see cref="SimdScalar"/>.
+/// Fewer rows (batch-1 inference) are matrix-vector products, bound by reading the weights: <c>a · bᵀ</c> runs
+/// 8 rows of <c>b</c> at a time as dot products with 16 independent vector accumulators, its loads aligned to the
+/// weights' cache lines; <c>a · b</c> and <c>aᵀ · b</c> broadcast each element of <c>a</c> into rows of <c>b</c>
+/// ("axpy"). Columns past the last whole vector run through the same code at <see cref="SimdScalar"/>.
 /// </description></item>
 /// </list>
-/// No method allocates. Packing panels for cache blocking and multithreading are left for later.
+/// No method allocates once the calling thread's packing buffer has grown to the largest depth it has seen.
 /// </remarks>
 public static class Gemm
 {
-    /// <summary>Rows of <c>a</c> (and of <c>c</c>) per register tile.</summary>
-    private const int TileRows = 4;
+    /// <summary>Products with at least this many rows use the packed kernel; fewer run as matrix-vector products.</summary>
+    internal const int PanelMinRows = 4;
 
     /// <summary>
     /// <c>c[m,n] = activation(a[m,k] · b[n,k]ᵀ + bias[n])</c>: a dense layer's forward pass with weights in
@@ -69,6 +71,12 @@ public static class Gemm
             return;
         }
 
+        if (m >= PanelMinRows)
+        {
+            // A(i,p) = a[i·k + p], B(p,j) = b[j·k + p].
+            Panels(a, k, 1, b, 1, k, bias, c, m, n, k, activation, width);
+            return;
+        }
         switch (width)
         {
             case SimdWidth.Vector512: DotProducts<Simd512, Vector512<float>, TActivation>(a, b, bias, c, m, n, k, activation); break;
@@ -85,7 +93,12 @@ public static class Gemm
         Guard.Length(a.Length, m, k, nameof(a), "m·k");
         Guard.Length(b.Length, k, n, nameof(b), "k·n");
         Guard.Length(c.Length, m, n, nameof(c), "m·n");
-        // a[i,p] is at i·k + p.
+        // a[i,p] is at i·k + p; b[p,j] at p·n + j.
+        if (m >= PanelMinRows && n > 0)
+        {
+            Panels(a, k, 1, b, n, 1, [], c, m, n, k, new IdentityActivation(), width);
+            return;
+        }
         Axpy(a, aRowStride: k, aDepthStride: 1, b, c, m, n, k, width);
     }
 
@@ -96,7 +109,12 @@ public static class Gemm
         Guard.Length(a.Length, k, m, nameof(a), "k·m");
         Guard.Length(b.Length, k, n, nameof(b), "k·n");
         Guard.Length(c.Length, m, n, nameof(c), "m·n");
-        // aᵀ[i,p] = a[p,i] is at p·m + i.
+        // aᵀ[i,p] = a[p,i] is at p·m + i; b[p,j] at p·n + j.
+        if (m >= PanelMinRows && n > 0)
+        {
+            Panels(a, 1, m, b, n, 1, [], c, m, n, k, new IdentityActivation(), width);
+            return;
+        }
         Axpy(a, aRowStride: 1, aDepthStride: m, b, c, m, n, k, width);
     }
 
@@ -116,8 +134,58 @@ public static class Gemm
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // c = act(a · bᵀ + bias): tiles of dot products.
+    // Batches: the packed kernel of PanelGemm, on one or more threads.
     // ---------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// <c>c[m,n] = act(A · B + bias)</c> with <c>A(i,p) = a[i·aRowStride + p·aDepthStride]</c> and
+    /// <c>B(p,j) = b[p·bDepthStride + j·bColumnStride]</c>, by <see cref="PanelGemm"/>.
+    /// </summary>
+    private static void Panels<TActivation>(ReadOnlySpan<float> a, nint aRowStride, nint aDepthStride, ReadOnlySpan<float> b, nint bDepthStride, nint bColumnStride,
+        ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation, SimdWidth width)
+        where TActivation : struct, IActivation
+    {
+        switch (width)
+        {
+            case SimdWidth.Vector512: Panels<Simd512, Vector512<float>, TActivation>(a, aRowStride, aDepthStride, b, bDepthStride, bColumnStride, bias, c, m, n, k, activation); break;
+            case SimdWidth.Vector256: Panels<Simd256, Vector256<float>, TActivation>(a, aRowStride, aDepthStride, b, bDepthStride, bColumnStride, bias, c, m, n, k, activation); break;
+            case SimdWidth.Vector128: Panels<Simd128, Vector128<float>, TActivation>(a, aRowStride, aDepthStride, b, bDepthStride, bColumnStride, bias, c, m, n, k, activation); break;
+            default: Panels<SimdScalar, float, TActivation>(a, aRowStride, aDepthStride, b, bDepthStride, bColumnStride, bias, c, m, n, k, activation); break;
+        }
+    }
+
+    private static unsafe void Panels<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, nint aRowStride, nint aDepthStride, ReadOnlySpan<float> b, nint bDepthStride, nint bColumnStride,
+        ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        fixed (float* pa = a, pb = b, pbias = bias, pc = c)
+        {
+            var job = new PanelJob
+            {
+                A = pa, B = pb, Bias = bias.IsEmpty ? null : pbias, C = pc, M = m, N = n, K = k,
+                ARowStride = aRowStride, ADepthStride = aDepthStride, BDepthStride = bDepthStride, BColumnStride = bColumnStride,
+                NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
+            };
+            int threads = 2L * m * n * k >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
+            KernelPool.Run(in job, &RunPanels<TSimd, TVec, TActivation>, PanelGemm.PanelCount<TSimd, TVec>(n), threads);
+        }
+        if (!PanelGemm.IsFused<TActivation>())
+        {
+            activation.Forward(c, n);
+        }
+    }
+
+    /// <summary>One thread's share of a product: panels <c>[start, end)</c>, packed into this thread's buffer.</summary>
+    private static unsafe void RunPanels<TSimd, TVec, TActivation>(in PanelJob job, int start, int end)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+        => PanelGemm.RunPanels<TSimd, TVec, TActivation>(in job, start, end, PackBuffer.Get(PanelGemm.PackLength<TSimd, TVec>(job.K)));
+
+    // ---------------------------------------------------------------------------------------------------------
+    // A few rows: c = act(a · bᵀ + bias) as dot products of rows of a with rows of b.
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// <summary>Rows of <c>b</c> per dot-product block.</summary>
+    private const int DotRows = 8;
 
     private static void DotProducts<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
@@ -125,23 +193,108 @@ public static class Gemm
         ref float a0 = ref MemoryMarshal.GetReference(a);
         ref float b0 = ref MemoryMarshal.GetReference(b);
         ref float c0 = ref MemoryMarshal.GetReference(c);
-        int i = 0;
-        for (; i + TileRows <= m; i += TileRows)
+        nint peel = AlignmentPeel<TSimd, TVec>(ref b0, k);
+        for (int i = 0; i < m; i++)
         {
-            for (int j = 0; j < n; j += 4)
+            ref float x = ref Unsafe.Add(ref a0, i * (nint)k);
+            ref float row = ref Unsafe.Add(ref c0, i * (nint)n);
+            int j = 0;
+            for (; j + DotRows <= n; j += DotRows)
             {
-                DotTile4x4<TSimd, TVec>(ref a0, ref b0, ref c0, i, j, n, k);
+                Dot8<TSimd, TVec>(ref x, ref Unsafe.Add(ref b0, j * (nint)k), k, peel, ref Unsafe.Add(ref row, j));
             }
-            FinishRows(bias, c.Slice(i * n, TileRows * n), n, activation);
-        }
-        for (; i < m; i++)
-        {
-            for (int j = 0; j < n; j += 4)
+            for (; j < n; j += 4)
             {
                 DotTile1x4<TSimd, TVec>(ref a0, ref b0, ref c0, i, j, n, k);
             }
             FinishRows(bias, c.Slice(i * n, n), n, activation);
         }
+    }
+
+    /// <summary>
+    /// How many leading terms to add one by one so that the vector loads of every row of <c>b</c> start on a cache
+    /// line (a load that straddles two lines costs two). Only when rows are a whole number of vectors apart, so one
+    /// peel aligns them all; else 0. Alignment is a speed matter only: results do not depend on it beyond rounding.
+    /// </summary>
+    private static unsafe nint AlignmentPeel<TSimd, TVec>(ref float b, int k) where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        if (TSimd.Count == 1 || k % TSimd.Count != 0)
+        {
+            return 0;
+        }
+        nuint bytes = (nuint)TSimd.Count * sizeof(float);
+        nuint misalignment = (nuint)Unsafe.AsPointer(ref b) & (bytes - 1);
+        nint peel = misalignment % sizeof(float) != 0 ? 0 : (nint)((bytes - misalignment) & (bytes - 1)) / sizeof(float);
+        return Math.Min(peel, k);
+    }
+
+    /// <summary>
+    /// <c>c[0..8] = x[:] · w[0..8, :]ᵀ</c> (rows of <c>w</c> <paramref name="k"/> apart): terms <c>[0, peel)</c> and the
+    /// tail one by one, the rest two vectors at a time into 16 independent accumulators, enough to keep both FMA pipes
+    /// busy while the loads of <c>w</c> stream in.
+    /// </summary>
+    private static void Dot8<TSimd, TVec>(ref float x, ref float w, int k, nint peel, ref float c)
+        where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        nint stride = k, v = TSimd.Count;
+        ref float w0 = ref w;
+        ref float w1 = ref Unsafe.Add(ref w0, stride);
+        ref float w2 = ref Unsafe.Add(ref w1, stride);
+        ref float w3 = ref Unsafe.Add(ref w2, stride);
+        ref float w4 = ref Unsafe.Add(ref w3, stride);
+        ref float w5 = ref Unsafe.Add(ref w4, stride);
+        ref float w6 = ref Unsafe.Add(ref w5, stride);
+        ref float w7 = ref Unsafe.Add(ref w6, stride);
+
+        // sR: row R, terms p ≡ 0 (mod 2v) ... ; tR: the following vector.
+        TVec s0 = TSimd.Zero, s1 = TSimd.Zero, s2 = TSimd.Zero, s3 = TSimd.Zero, s4 = TSimd.Zero, s5 = TSimd.Zero, s6 = TSimd.Zero, s7 = TSimd.Zero;
+        TVec t0 = TSimd.Zero, t1 = TSimd.Zero, t2 = TSimd.Zero, t3 = TSimd.Zero, t4 = TSimd.Zero, t5 = TSimd.Zero, t6 = TSimd.Zero, t7 = TSimd.Zero;
+        nint p = peel;
+        for (; p + 2 * v <= k; p += 2 * v)
+        {
+            TVec x0 = TSimd.Load(ref x, p), x1 = TSimd.Load(ref x, p + v);
+            s0 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w0, p), s0); t0 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w0, p + v), t0);
+            s1 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w1, p), s1); t1 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w1, p + v), t1);
+            s2 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w2, p), s2); t2 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w2, p + v), t2);
+            s3 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w3, p), s3); t3 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w3, p + v), t3);
+            s4 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w4, p), s4); t4 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w4, p + v), t4);
+            s5 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w5, p), s5); t5 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w5, p + v), t5);
+            s6 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w6, p), s6); t6 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w6, p + v), t6);
+            s7 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w7, p), s7); t7 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w7, p + v), t7);
+        }
+        if (p + v <= k)
+        {
+            TVec x0 = TSimd.Load(ref x, p);
+            s0 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w0, p), s0); s1 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w1, p), s1);
+            s2 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w2, p), s2); s3 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w3, p), s3);
+            s4 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w4, p), s4); s5 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w5, p), s5);
+            s6 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w6, p), s6); s7 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w7, p), s7);
+            p += v;
+        }
+
+        c = Finish(TSimd.Sum(TSimd.Add(s0, t0)), ref x, ref w0, peel, p, k);
+        Unsafe.Add(ref c, 1) = Finish(TSimd.Sum(TSimd.Add(s1, t1)), ref x, ref w1, peel, p, k);
+        Unsafe.Add(ref c, 2) = Finish(TSimd.Sum(TSimd.Add(s2, t2)), ref x, ref w2, peel, p, k);
+        Unsafe.Add(ref c, 3) = Finish(TSimd.Sum(TSimd.Add(s3, t3)), ref x, ref w3, peel, p, k);
+        Unsafe.Add(ref c, 4) = Finish(TSimd.Sum(TSimd.Add(s4, t4)), ref x, ref w4, peel, p, k);
+        Unsafe.Add(ref c, 5) = Finish(TSimd.Sum(TSimd.Add(s5, t5)), ref x, ref w5, peel, p, k);
+        Unsafe.Add(ref c, 6) = Finish(TSimd.Sum(TSimd.Add(s6, t6)), ref x, ref w6, peel, p, k);
+        Unsafe.Add(ref c, 7) = Finish(TSimd.Sum(TSimd.Add(s7, t7)), ref x, ref w7, peel, p, k);
+    }
+
+    /// <summary>A dot product's vector sum plus its terms <c>[0, peel)</c> and <c>[p, k)</c>, which did not fill a vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Finish(float sum, ref float x, ref float w, nint peel, nint p, nint k)
+    {
+        for (nint q = 0; q < peel; q++)
+        {
+            sum = SimdScalar.MultiplyAdd(Unsafe.Add(ref x, q), Unsafe.Add(ref w, q), sum);
+        }
+        for (; p < k; p++)
+        {
+            sum = SimdScalar.MultiplyAdd(Unsafe.Add(ref x, p), Unsafe.Add(ref w, p), sum);
+        }
+        return sum;
     }
 
     /// <summary>Adds the bias to each row of a finished block of <c>c</c> and applies the activation, while it is in cache.</summary>
@@ -160,54 +313,7 @@ public static class Gemm
         activation.Forward(rows, n);
     }
 
-    /// <summary>
-    /// <c>c[i..i+4, j..j+4] = a[i..i+4, :] · b[j..j+4, :]ᵀ</c>. Columns at or past <paramref name="n"/> reuse row
-    /// <c>n - 1</c> of <c>b</c> and are not stored, so the last tile of a row needs no separate code.
-    /// </summary>
-    private static void DotTile4x4<TSimd, TVec>(ref float a, ref float b, ref float c, int i, int j, int n, int k)
-        where TSimd : struct, ISimd<TVec> where TVec : struct
-    {
-        nint stride = k;
-        ref float a0 = ref Unsafe.Add(ref a, i * stride);
-        ref float a1 = ref Unsafe.Add(ref a0, stride);
-        ref float a2 = ref Unsafe.Add(ref a1, stride);
-        ref float a3 = ref Unsafe.Add(ref a2, stride);
-        ref float b0 = ref Unsafe.Add(ref b, j * stride);
-        ref float b1 = ref Unsafe.Add(ref b, Math.Min(j + 1, n - 1) * stride);
-        ref float b2 = ref Unsafe.Add(ref b, Math.Min(j + 2, n - 1) * stride);
-        ref float b3 = ref Unsafe.Add(ref b, Math.Min(j + 3, n - 1) * stride);
-
-        // cRC accumulates row R of a against row C of b.
-        TVec c00 = TSimd.Zero, c01 = TSimd.Zero, c02 = TSimd.Zero, c03 = TSimd.Zero;
-        TVec c10 = TSimd.Zero, c11 = TSimd.Zero, c12 = TSimd.Zero, c13 = TSimd.Zero;
-        TVec c20 = TSimd.Zero, c21 = TSimd.Zero, c22 = TSimd.Zero, c23 = TSimd.Zero;
-        TVec c30 = TSimd.Zero, c31 = TSimd.Zero, c32 = TSimd.Zero, c33 = TSimd.Zero;
-        nint p = 0;
-        for (; p <= k - TSimd.Count; p += TSimd.Count)
-        {
-            TVec x0 = TSimd.Load(ref a0, p), x1 = TSimd.Load(ref a1, p), x2 = TSimd.Load(ref a2, p), x3 = TSimd.Load(ref a3, p);
-            TVec w = TSimd.Load(ref b0, p);
-            c00 = TSimd.MultiplyAdd(x0, w, c00); c10 = TSimd.MultiplyAdd(x1, w, c10); c20 = TSimd.MultiplyAdd(x2, w, c20); c30 = TSimd.MultiplyAdd(x3, w, c30);
-            w = TSimd.Load(ref b1, p);
-            c01 = TSimd.MultiplyAdd(x0, w, c01); c11 = TSimd.MultiplyAdd(x1, w, c11); c21 = TSimd.MultiplyAdd(x2, w, c21); c31 = TSimd.MultiplyAdd(x3, w, c31);
-            w = TSimd.Load(ref b2, p);
-            c02 = TSimd.MultiplyAdd(x0, w, c02); c12 = TSimd.MultiplyAdd(x1, w, c12); c22 = TSimd.MultiplyAdd(x2, w, c22); c32 = TSimd.MultiplyAdd(x3, w, c32);
-            w = TSimd.Load(ref b3, p);
-            c03 = TSimd.MultiplyAdd(x0, w, c03); c13 = TSimd.MultiplyAdd(x1, w, c13); c23 = TSimd.MultiplyAdd(x2, w, c23); c33 = TSimd.MultiplyAdd(x3, w, c33);
-        }
-
-        int valid = n - j;
-        ref float row = ref Unsafe.Add(ref c, i * (nint)n + j);
-        StoreRow(ref row, valid, Finish<TSimd, TVec>(c00, ref a0, ref b0, p, k), Finish<TSimd, TVec>(c01, ref a0, ref b1, p, k), Finish<TSimd, TVec>(c02, ref a0, ref b2, p, k), Finish<TSimd, TVec>(c03, ref a0, ref b3, p, k));
-        row = ref Unsafe.Add(ref row, n);
-        StoreRow(ref row, valid, Finish<TSimd, TVec>(c10, ref a1, ref b0, p, k), Finish<TSimd, TVec>(c11, ref a1, ref b1, p, k), Finish<TSimd, TVec>(c12, ref a1, ref b2, p, k), Finish<TSimd, TVec>(c13, ref a1, ref b3, p, k));
-        row = ref Unsafe.Add(ref row, n);
-        StoreRow(ref row, valid, Finish<TSimd, TVec>(c20, ref a2, ref b0, p, k), Finish<TSimd, TVec>(c21, ref a2, ref b1, p, k), Finish<TSimd, TVec>(c22, ref a2, ref b2, p, k), Finish<TSimd, TVec>(c23, ref a2, ref b3, p, k));
-        row = ref Unsafe.Add(ref row, n);
-        StoreRow(ref row, valid, Finish<TSimd, TVec>(c30, ref a3, ref b0, p, k), Finish<TSimd, TVec>(c31, ref a3, ref b1, p, k), Finish<TSimd, TVec>(c32, ref a3, ref b2, p, k), Finish<TSimd, TVec>(c33, ref a3, ref b3, p, k));
-    }
-
-    /// <summary><c>c[i, j..j+4] = a[i, :] · b[j..j+4, :]ᵀ</c>, for the rows left over after the 4-row tiles.</summary>
+    /// <summary><c>c[i, j..j+4] = a[i, :] · b[j..j+4, :]ᵀ</c>, for the columns left over after the 8-row blocks.</summary>
     private static void DotTile1x4<TSimd, TVec>(ref float a, ref float b, ref float c, int i, int j, int n, int k)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
@@ -237,14 +343,7 @@ public static class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Finish<TSimd, TVec>(TVec accumulator, ref float x, ref float w, nint p, nint k)
         where TSimd : struct, ISimd<TVec> where TVec : struct
-    {
-        float sum = TSimd.Sum(accumulator);
-        for (; p < k; p++)
-        {
-            sum = SimdScalar.MultiplyAdd(Unsafe.Add(ref x, p), Unsafe.Add(ref w, p), sum);
-        }
-        return sum;
-    }
+        => Finish(TSimd.Sum(accumulator), ref x, ref w, 0, p, k);
 
     /// <summary>Stores the first <paramref name="valid"/> (at most 4) of four values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -306,20 +405,7 @@ public static class Gemm
         /// <summary>Computes columns <c>[jStart, jEnd)</c> of every row, a whole number of vectors wide.</summary>
         public void Run<TSimd, TVec>(int m, int jStart, int jEnd) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
-            int i = 0;
-            for (; i + TileRows <= m; i += TileRows)
-            {
-                int j = jStart;
-                for (; j + 2 * TSimd.Count <= jEnd; j += 2 * TSimd.Count)
-                {
-                    Tile4x2<TSimd, TVec>(i, j);
-                }
-                for (; j < jEnd; j += TSimd.Count)
-                {
-                    Tile4x1<TSimd, TVec>(i, j);
-                }
-            }
-            for (; i < m; i++)
+            for (int i = 0; i < m; i++)
             {
                 int j = jStart;
                 for (; j + 4 * TSimd.Count <= jEnd; j += 4 * TSimd.Count)
@@ -333,62 +419,7 @@ public static class Gemm
             }
         }
 
-        /// <summary><c>c[i..i+4, j..j+2V] = A[i..i+4, :] · b[:, j..j+2V]</c> for vectors of V floats.</summary>
-        private void Tile4x2<TSimd, TVec>(int i, int j) where TSimd : struct, ISimd<TVec> where TVec : struct
-        {
-            nint rs = _aRowStride, ds = _aDepthStride, v = TSimd.Count;
-            ref float ai = ref Unsafe.Add(ref _a, i * rs);
-            ref float bj = ref Unsafe.Add(ref _b, j);
-            TVec c00 = TSimd.Zero, c01 = TSimd.Zero, c10 = TSimd.Zero, c11 = TSimd.Zero;
-            TVec c20 = TSimd.Zero, c21 = TSimd.Zero, c30 = TSimd.Zero, c31 = TSimd.Zero;
-            for (nint p = 0; p < _k; p++)
-            {
-                ref float bp = ref Unsafe.Add(ref bj, p * _n);
-                TVec w0 = TSimd.Load(ref bp, 0), w1 = TSimd.Load(ref bp, v);
-                ref float ap = ref Unsafe.Add(ref ai, p * ds);
-                TVec x = TSimd.Broadcast(ap);
-                c00 = TSimd.MultiplyAdd(x, w0, c00); c01 = TSimd.MultiplyAdd(x, w1, c01);
-                x = TSimd.Broadcast(Unsafe.Add(ref ap, rs));
-                c10 = TSimd.MultiplyAdd(x, w0, c10); c11 = TSimd.MultiplyAdd(x, w1, c11);
-                x = TSimd.Broadcast(Unsafe.Add(ref ap, 2 * rs));
-                c20 = TSimd.MultiplyAdd(x, w0, c20); c21 = TSimd.MultiplyAdd(x, w1, c21);
-                x = TSimd.Broadcast(Unsafe.Add(ref ap, 3 * rs));
-                c30 = TSimd.MultiplyAdd(x, w0, c30); c31 = TSimd.MultiplyAdd(x, w1, c31);
-            }
-            ref float row = ref Unsafe.Add(ref _c, i * _n + j);
-            TSimd.Store(c00, ref row, 0); TSimd.Store(c01, ref row, v);
-            row = ref Unsafe.Add(ref row, _n);
-            TSimd.Store(c10, ref row, 0); TSimd.Store(c11, ref row, v);
-            row = ref Unsafe.Add(ref row, _n);
-            TSimd.Store(c20, ref row, 0); TSimd.Store(c21, ref row, v);
-            row = ref Unsafe.Add(ref row, _n);
-            TSimd.Store(c30, ref row, 0); TSimd.Store(c31, ref row, v);
-        }
-
-        /// <summary><c>c[i..i+4, j..j+V] = A[i..i+4, :] · b[:, j..j+V]</c>.</summary>
-        private void Tile4x1<TSimd, TVec>(int i, int j) where TSimd : struct, ISimd<TVec> where TVec : struct
-        {
-            nint rs = _aRowStride, ds = _aDepthStride;
-            ref float ai = ref Unsafe.Add(ref _a, i * rs);
-            ref float bj = ref Unsafe.Add(ref _b, j);
-            TVec c0 = TSimd.Zero, c1 = TSimd.Zero, c2 = TSimd.Zero, c3 = TSimd.Zero;
-            for (nint p = 0; p < _k; p++)
-            {
-                TVec w = TSimd.Load(ref bj, p * _n);
-                ref float ap = ref Unsafe.Add(ref ai, p * ds);
-                c0 = TSimd.MultiplyAdd(TSimd.Broadcast(ap), w, c0);
-                c1 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref ap, rs)), w, c1);
-                c2 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref ap, 2 * rs)), w, c2);
-                c3 = TSimd.MultiplyAdd(TSimd.Broadcast(Unsafe.Add(ref ap, 3 * rs)), w, c3);
-            }
-            ref float row = ref Unsafe.Add(ref _c, i * _n + j);
-            TSimd.Store(c0, ref row, 0);
-            TSimd.Store(c1, ref row, _n);
-            TSimd.Store(c2, ref row, 2 * _n);
-            TSimd.Store(c3, ref row, 3 * _n);
-        }
-
-        /// <summary><c>c[i, j..j+4V] = A[i, :] · b[:, j..j+4V]</c>, for the rows left over after the 4-row tiles.</summary>
+        /// <summary><c>c[i, j..j+4V] = A[i, :] · b[:, j..j+4V]</c>.</summary>
         private void Tile1x4<TSimd, TVec>(int i, int j) where TSimd : struct, ISimd<TVec> where TVec : struct
         {
             nint ds = _aDepthStride, v = TSimd.Count;

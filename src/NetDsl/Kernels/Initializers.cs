@@ -17,6 +17,25 @@ public static class Initializers
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="fanIn"/> or <paramref name="fanOut"/> is not positive.</exception>
     public static void Fill(Span<float> weights, Initializer initializer, int fanIn, int fanOut, Random random)
     {
+        if (initializer is Initializer.Uniform or Initializer.Normal or Initializer.Constant)
+        {
+            throw new ArgumentException(
+                $"Initializer.{initializer} needs a scale: call the overload of Fill that takes one.", nameof(initializer));
+        }
+        Fill(weights, initializer, fanIn, fanOut, random, scale: 0);
+    }
+
+    /// <summary>
+    /// Fills <paramref name="weights"/> by <paramref name="initializer"/> for a layer of the given fan-in and fan-out;
+    /// <paramref name="scale"/> is the bound of <see cref="Initializer.Uniform"/>, the standard deviation of
+    /// <see cref="Initializer.Normal"/> and the value of <see cref="Initializer.Constant"/>, and is ignored by the others.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="initializer"/> is <see cref="Initializer.Default"/> or unknown.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="fanIn"/> or <paramref name="fanOut"/> is not positive, or <paramref name="scale"/> is not finite.</exception>
+    public static void Fill(Span<float> weights, Initializer initializer, int fanIn, int fanOut, Random random, float scale)
+    {
+        if (!float.IsFinite(scale))
+            throw new ArgumentOutOfRangeException(nameof(scale), scale, "The scale must be a finite number.");
         ArgumentNullException.ThrowIfNull(random);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fanIn);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fanOut);
@@ -39,6 +58,15 @@ public static class Initializers
                 break;
             case Initializer.LeCunUniform:
                 FillUniform(weights, 1.0 / Math.Sqrt(fanIn), random);
+                break;
+            case Initializer.Uniform:
+                FillUniform(weights, scale, random);
+                break;
+            case Initializer.Normal:
+                FillNormal(weights, scale, random);
+                break;
+            case Initializer.Constant:
+                weights.Fill(scale);
                 break;
             case Initializer.Default:
                 throw new ArgumentException(

@@ -54,14 +54,14 @@ namespace Demo
         }
 
         /// <summary>
-        /// One training step on a batch: forward, loss, backward, and one update of <see cref="Parameters"/> by
-        /// <paramref name="optimizer"/>. Returns the batch's mean loss (before the update). Allocates nothing.
+        /// Forward (training: dropout drops), loss and backward on a batch: writes dL/d parameters to <see cref="Gradients"/>
+        /// and returns the batch's mean loss, including the layers' L1/L2 penalties. Parameters are not changed, so
+        /// the gradients can be clipped or checked before an optimizer step. Allocates nothing.
         /// </summary>
-        /// <exception cref="global::System.ArithmeticException">The loss is NaN or infinite; the parameters are left as they were.</exception>
+        /// <exception cref="global::System.ArithmeticException">The loss is NaN or infinite.</exception>
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
-        public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::NetDsl.IOptimizer optimizer, Workspace workspace)
+        public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace)
         {
-            global::System.ArgumentNullException.ThrowIfNull(optimizer);
             int batch = BatchSizeOf(inputs, workspace);
             CheckOutputLength(targets.Length, batch, nameof(targets));
             ForwardCore(inputs, batch, workspace);
@@ -72,6 +72,19 @@ namespace Demo
                 throw new global::System.ArithmeticException($"The loss of this batch is {loss}: training diverged, or the inputs or targets hold NaN or infinity. Check the data, scale the inputs, or lower the learning rate.");
 
             BackwardCore(inputs, batch, default, workspace);
+            return loss;
+        }
+
+        /// <summary>
+        /// One training step on a batch: <see cref="ComputeGradients"/>, then one update of <see cref="Parameters"/> by
+        /// <paramref name="optimizer"/>. Returns the batch's mean loss (before the update). Allocates nothing.
+        /// </summary>
+        /// <exception cref="global::System.ArithmeticException">The loss is NaN or infinite; the parameters are left as they were.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
+        public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::NetDsl.IOptimizer optimizer, Workspace workspace)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(optimizer);
+            float loss = ComputeGradients(inputs, targets, workspace);
             optimizer.Step(_parameters, _gradients);
             return loss;
         }

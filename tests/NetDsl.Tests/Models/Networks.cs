@@ -67,3 +67,19 @@ public partial class OddSizes;
 [Dense(128, Activation.ReLU)]
 [Dense(10)]
 public partial class Mlp784;
+
+/// <summary>Dropout on the input and between layers, L2 on one layer and the elastic net on the other.</summary>
+[Network(Loss = Loss.SoftmaxCrossEntropy)]
+[Input(6)]
+[Dropout(0.2f)]
+[Dense(12, Activation.ReLU, L2 = 0.01f)]
+[Dropout(0.5f)]
+[Dense(4, L1 = 0.001f, L2 = 0.002f)]
+public partial class Regularized;
+
+/// <summary>Initializers chosen per layer, for weights and biases.</summary>
+[Network]
+[Input(200)]
+[Dense(300, Activation.Tanh, Initializer = Initializer.Normal, InitializerScale = 0.5f, BiasInitializer = Initializer.Constant, BiasValue = 0.1f)]
+[Dense(100, Initializer = Initializer.Uniform, InitializerScale = 0.3f, BiasInitializer = Initializer.LeCunUniform)]
+public partial class CustomInitialization;

@@ -286,6 +286,100 @@ public static class ScalarReference
     }
 
     // ----------------------------------------------------------------------------------------------------------
+    // Per-sample losses ℓ_s of rows [rows, outputs] (PyTorch definitions), and their weighted mean Σ w ℓ / Σ w.
+    // The gradients of these are taken by finite differences in the tests; each is written from the formula alone.
+    // ----------------------------------------------------------------------------------------------------------
+
+    /// <summary><c>Σ_s w_s ℓ_s / Σ_s w_s</c>; all weights 1 when <paramref name="weights"/> is null.</summary>
+    public static double WeightedMean(double[] perSample, double[]? weights)
+    {
+        double sum = 0, total = 0;
+        for (int s = 0; s < perSample.Length; s++)
+        {
+            double w = weights is null ? 1 : weights[s];
+            sum += w * perSample[s];
+            total += w;
+        }
+        return sum / total;
+    }
+
+    /// <summary>Applies <paramref name="element"/> to each (y, t) and averages each row: <c>ℓ_s = mean_j f(y_sj, t_sj)</c>.</summary>
+    public static double[] RowMeans(double[] y, double[] t, int outputs, Func<double, double, double> element)
+    {
+        var l = new double[y.Length / outputs];
+        for (int s = 0; s < l.Length; s++)
+        {
+            for (int j = 0; j < outputs; j++) l[s] += element(y[s * outputs + j], t[s * outputs + j]);
+            l[s] /= outputs;
+        }
+        return l;
+    }
+
+    /// <summary>MSE: <c>(y - t)²</c>.</summary>
+    public static double SquaredError(double y, double t) => (y - t) * (y - t);
+    /// <summary>MAE: <c>|y - t|</c>.</summary>
+    public static double AbsoluteError(double y, double t) => Math.Abs(y - t);
+    /// <summary>Huber: <c>½d²</c> for <c>|d| ≤ δ</c>, else <c>δ(|d| - ½δ)</c>, with <c>d = y - t</c>.</summary>
+    public static double HuberError(double y, double t, double delta)
+        => Math.Abs(y - t) <= delta ? 0.5 * (y - t) * (y - t) : delta * (Math.Abs(y - t) - 0.5 * delta);
+    /// <summary>BCE on a logit, in the textbook form <c>-t log σ(z) - (1 - t) log(1 - σ(z))</c> (fine for moderate z).</summary>
+    public static double LogisticError(double z, double t) => -t * Math.Log(Sigmoid(z)) - (1 - t) * Math.Log(1 - Sigmoid(z));
+    /// <summary>Poisson NLL on a log-rate: <c>e^z - t·z</c>.</summary>
+    public static double PoissonError(double z, double t) => Math.Exp(z) - t * z;
+    /// <summary>Binary hinge with <c>s = 2t - 1</c>: <c>max(0, 1 - s·y)</c>.</summary>
+    public static double HingeError(double y, double t) => Math.Max(0, 1 - (2 * t - 1) * y);
+
+    /// <summary>
+    /// Softmax cross-entropy with label smoothing ε per row: <c>-Σ_j t'_j log softmax(z)_j</c>, <c>t' = (1-ε) t + ε/C</c>.
+    /// </summary>
+    public static double[] SoftmaxCrossEntropyPerSample(double[] z, double[] t, int classes, double smoothing = 0)
+    {
+        double[] q = Softmax(z, classes);
+        var l = new double[z.Length / classes];
+        for (int s = 0; s < l.Length; s++)
+            for (int j = 0; j < classes; j++)
+            {
+                double smoothed = (1 - smoothing) * t[s * classes + j] + smoothing / classes;
+                l[s] -= smoothed * Math.Log(q[s * classes + j]);
+            }
+        return l;
+    }
+
+    /// <summary>
+    /// Multi-class hinge per row (PyTorch MultiMarginLoss, p = 1): <c>Σ_{j≠c} max(0, margin - z_c + z_j) / C</c>, c = argmax of t.
+    /// </summary>
+    public static double[] MultiClassHingePerSample(double[] z, double[] t, int classes, double margin = 1)
+    {
+        var l = new double[z.Length / classes];
+        for (int s = 0; s < l.Length; s++)
+        {
+            int c = 0;
+            for (int j = 1; j < classes; j++) if (t[s * classes + j] > t[s * classes + c]) c = j;
+            for (int j = 0; j < classes; j++)
+                if (j != c) l[s] += Math.Max(0, margin - z[s * classes + c] + z[s * classes + j]);
+            l[s] /= classes;
+        }
+        return l;
+    }
+
+    /// <summary>KL divergence per row: <c>Σ_j t_j (log t_j - log softmax(z)_j)</c>, with <c>0·log 0 = 0</c>.</summary>
+    public static double[] KullbackLeiblerPerSample(double[] z, double[] t, int classes)
+    {
+        double[] q = Softmax(z, classes);
+        var l = new double[z.Length / classes];
+        for (int s = 0; s < l.Length; s++)
+            for (int j = 0; j < classes; j++)
+            {
+                double p = t[s * classes + j];
+                if (p > 0) l[s] += p * (Math.Log(p) - Math.Log(q[s * classes + j]));
+            }
+        return l;
+    }
+
+    /// <summary>Perceptron per row: the fraction of the row's outputs that differ from the targets.</summary>
+    public static double[] PerceptronPerSample(double[] y, double[] t, int outputs) => RowMeans(y, t, outputs, (a, b) => a != b ? 1 : 0);
+
+    // ----------------------------------------------------------------------------------------------------------
     // Optimizers (PyTorch's published update rules), updating p and their state in place
     // ----------------------------------------------------------------------------------------------------------
 

@@ -1,0 +1,255 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace NetDsl.Kernels;
+
+/// <summary>
+/// The operands of one product <c>c[m,n] = epilogue(A[m,k] · B[k,n] + bias[n])</c>, with both factors read through
+/// strides so the three products of a dense layer are all this one kernel:
+/// <list type="table">
+/// <item><term>forward <c>x · Wᵀ</c></term><description><c>A(i,p) = x[i·k + p]</c>, <c>B(p,j) = W[j·k + p]</c> (W is <c>[n,k]</c>)</description></item>
+/// <item><term>input gradient <c>dz · W</c></term><description><c>A(i,p) = dz[i·k + p]</c>, <c>B(p,j) = W[p·n + j]</c></description></item>
+/// <item><term>weight gradient <c>dzᵀ · x</c></term><description><c>A(i,p) = dz[p·m + i]</c>, <c>B(p,j) = x[p·n + j]</c></description></item>
+/// </list>
+/// Pointers rather than spans, so a job can be handed to a worker thread; the caller keeps the spans pinned until the
+/// job is done.
+/// </summary>
+internal unsafe struct PanelJob
+{
+    public float* A;
+    public float* B;
+    /// <summary><c>[n]</c>, or null for no bias.</summary>
+    public float* Bias;
+    /// <summary><c>[m,n]</c> row-major.</summary>
+    public float* C;
+    public int M, N, K;
+    /// <summary><c>A(i,p) = A[i·ARowStride + p·ADepthStride]</c>.</summary>
+    public nint ARowStride, ADepthStride;
+    /// <summary><c>B(p,j) = B[p·BDepthStride + j·BColumnStride]</c>; <c>BColumnStride == 1</c> means rows of B are contiguous.</summary>
+    public nint BDepthStride, BColumnStride;
+    /// <summary>The slope of a fused <see cref="LeakyReLUActivation"/> (unused by other activations).</summary>
+    public float NegativeSlope;
+}
+
+/// <summary>
+/// Register-blocked, panel-packed matrix product (the GotoBLAS / BLIS scheme, reduced to what dense layers need).
+/// </summary>
+/// <remarks>
+/// <para>
+/// The columns of <c>c</c> are cut into panels of <c>NR = 2</c> vectors (32 floats at Vector512). Each panel of B,
+/// <c>B[0..k, j..j+NR]</c>, is first copied ("packed") into a contiguous, 64-byte-aligned buffer, <c>k</c> rows of
+/// <c>NR</c> floats behind the panel's <c>NR</c> bias values, zero-padded past column <c>n</c>. The micro-kernel then
+/// computes a tile of <c>MR = 6</c> rows × <c>NR</c> columns of <c>c</c> in 12 vector registers: for each <c>p</c> it
+/// loads the two vectors <c>B[p, j..j+NR]</c> (aligned, consecutive) and broadcasts the six <c>A(i..i+6, p)</c> into
+/// 12 FMAs. Twelve independent accumulators cover the FMA latency of two pipes; 8 loads per 12 FMAs stay under the
+/// load ports' limit.
+/// </para>
+/// <para>
+/// Packing costs <c>k·NR</c> copies per panel and is repaid over the <c>m/MR</c> tiles that reuse the panel, which
+/// is why the public entry points use this kernel only when <c>m</c> is large enough. Panels are independent, so
+/// threads split the range of panels: each element of <c>c</c> is computed by one thread in the same order whatever
+/// the thread count, and results are bit-identical for any <see cref="KernelOptions.MaxThreads"/>.
+/// </para>
+/// <para>
+/// The epilogue runs in registers on the finished tile: the bias (the accumulators start from it) and, for
+/// <see cref="IdentityActivation"/>, <see cref="ReLUActivation"/> and <see cref="LeakyReLUActivation"/>, the
+/// activation. Other activations run on whole rows after the product.
+/// </para>
+/// </remarks>
+internal static unsafe class PanelGemm
+{
+    /// <summary>Rows of <c>c</c> per micro-tile.</summary>
+    public const int MR = 6;
+
+    /// <summary>Whether the activation runs inside the micro-kernel's epilogue (so the caller must not apply it again).</summary>
+    public static bool IsFused<TActivation>() where TActivation : struct, IActivation
+        => typeof(TActivation) == typeof(IdentityActivation)
+        || typeof(TActivation) == typeof(ReLUActivation)
+        || typeof(TActivation) == typeof(LeakyReLUActivation);
+
+    /// <summary>Number of column panels of a product <paramref name="n"/> columns wide at a width of <typeparamref name="TSimd"/>.</summary>
+    public static int PanelCount<TSimd, TVec>(int n) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => (n + 2 * TSimd.Count - 1) / (2 * TSimd.Count);
+
+    /// <summary>Floats of packing buffer one thread needs for a depth of <paramref name="k"/>: bias row plus <c>k</c> rows of <c>NR</c>.</summary>
+    public static int PackLength<TSimd, TVec>(int k) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => (k + 1) * 2 * TSimd.Count;
+
+    /// <summary>Computes column panels <c>[panelStart, panelEnd)</c> of the job, packing each into <paramref name="pack"/> (64-byte aligned).</summary>
+    public static void RunPanels<TSimd, TVec, TActivation>(in PanelJob job, int panelStart, int panelEnd, float* pack)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        int nr = 2 * TSimd.Count;
+        for (int panel = panelStart; panel < panelEnd; panel++)
+        {
+            int j = panel * nr;
+            Pack<TSimd, TVec>(in job, j, pack);
+            for (int i = 0; i < job.M; i += MR)
+            {
+                Tile<TSimd, TVec, TActivation>(in job, pack, i, j);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>pack[0, :] = bias[j..j+NR]</c>, <c>pack[1 + p, :] = B[p, j..j+NR]</c>, zeros past column <c>n</c>.
+    /// </summary>
+    private static void Pack<TSimd, TVec>(in PanelJob job, int j, float* pack) where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int nr = 2 * TSimd.Count;
+        int valid = Math.Min(nr, job.N - j);
+        nint k = job.K;
+        for (int c = 0; c < nr; c++)
+        {
+            pack[c] = job.Bias != null && c < valid ? job.Bias[j + c] : 0f;
+        }
+        float* rows = pack + nr;
+        if (job.BColumnStride == 1 && valid == nr)
+        {
+            // Rows of B are contiguous: copy NR floats per row, two vectors at a time.
+            float* b = job.B + j;
+            for (nint p = 0; p < k; p++)
+            {
+                ref float source = ref Unsafe.AsRef<float>(b + p * job.BDepthStride);
+                ref float destination = ref Unsafe.AsRef<float>(rows + p * nr);
+                TSimd.Store(TSimd.Load(ref source, 0), ref destination, 0);
+                TSimd.Store(TSimd.Load(ref source, TSimd.Count), ref destination, TSimd.Count);
+            }
+        }
+        else if (job.BDepthStride == 1)
+        {
+            // B(p, j) = W[j, p], W row-major [n,k]: a transpose. Read each row of W once, write it down a column.
+            for (int c = 0; c < valid; c++)
+            {
+                float* w = job.B + (j + c) * job.BColumnStride;
+                float* column = rows + c;
+                for (nint p = 0; p < k; p++)
+                {
+                    column[p * nr] = w[p];
+                }
+            }
+            for (nint p = 0; p < k; p++)
+            {
+                for (int c = valid; c < nr; c++) rows[p * nr + c] = 0f;
+            }
+        }
+        else
+        {
+            for (nint p = 0; p < k; p++)
+            {
+                float* b = job.B + p * job.BDepthStride + j * job.BColumnStride;
+                for (int c = 0; c < nr; c++)
+                {
+                    rows[p * nr + c] = c < valid ? b[c * job.BColumnStride] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>c[i..i+MR, j..j+NR] = epilogue(A[i..i+MR, :] · panel + bias)</c>. Rows past <c>m</c> read row <c>m - 1</c> of A
+    /// and columns past <c>n</c> read the panel's zero padding; neither is stored.
+    /// </summary>
+    private static void Tile<TSimd, TVec, TActivation>(in PanelJob job, float* panel, int i, int j)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        nint v = TSimd.Count, nr = 2 * v, ds = job.ADepthStride, rs = job.ARowStride;
+        int last = job.M - 1;
+        float* a0 = job.A + Math.Min(i, last) * rs;
+        float* a1 = job.A + Math.Min(i + 1, last) * rs;
+        float* a2 = job.A + Math.Min(i + 2, last) * rs;
+        float* a3 = job.A + Math.Min(i + 3, last) * rs;
+        float* a4 = job.A + Math.Min(i + 4, last) * rs;
+        float* a5 = job.A + Math.Min(i + 5, last) * rs;
+
+        // cRH: row R of the tile, half H (vector) of its NR columns; each starts from the bias.
+        ref float bp = ref Unsafe.AsRef<float>(panel);
+        TVec bias0 = TSimd.Load(ref bp, 0), bias1 = TSimd.Load(ref bp, v);
+        TVec c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
+        TVec c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
+        nint k = job.K;
+        for (nint p = 0; p < k; p++)
+        {
+            bp = ref Unsafe.Add(ref bp, nr);
+            TVec w0 = TSimd.Load(ref bp, 0), w1 = TSimd.Load(ref bp, v);
+            nint o = p * ds;
+            TVec x = TSimd.Broadcast(a0[o]);
+            c00 = TSimd.MultiplyAdd(x, w0, c00); c01 = TSimd.MultiplyAdd(x, w1, c01);
+            x = TSimd.Broadcast(a1[o]);
+            c10 = TSimd.MultiplyAdd(x, w0, c10); c11 = TSimd.MultiplyAdd(x, w1, c11);
+            x = TSimd.Broadcast(a2[o]);
+            c20 = TSimd.MultiplyAdd(x, w0, c20); c21 = TSimd.MultiplyAdd(x, w1, c21);
+            x = TSimd.Broadcast(a3[o]);
+            c30 = TSimd.MultiplyAdd(x, w0, c30); c31 = TSimd.MultiplyAdd(x, w1, c31);
+            x = TSimd.Broadcast(a4[o]);
+            c40 = TSimd.MultiplyAdd(x, w0, c40); c41 = TSimd.MultiplyAdd(x, w1, c41);
+            x = TSimd.Broadcast(a5[o]);
+            c50 = TSimd.MultiplyAdd(x, w0, c50); c51 = TSimd.MultiplyAdd(x, w1, c51);
+        }
+
+        float slope = job.NegativeSlope;
+        nint n = job.N;
+        if (i + MR <= job.M && j + nr <= n)
+        {
+            ref float row = ref Unsafe.AsRef<float>(job.C + i * n + j);
+            StorePair<TSimd, TVec, TActivation>(c00, c01, ref row, slope); row = ref Unsafe.Add(ref row, n);
+            StorePair<TSimd, TVec, TActivation>(c10, c11, ref row, slope); row = ref Unsafe.Add(ref row, n);
+            StorePair<TSimd, TVec, TActivation>(c20, c21, ref row, slope); row = ref Unsafe.Add(ref row, n);
+            StorePair<TSimd, TVec, TActivation>(c30, c31, ref row, slope); row = ref Unsafe.Add(ref row, n);
+            StorePair<TSimd, TVec, TActivation>(c40, c41, ref row, slope); row = ref Unsafe.Add(ref row, n);
+            StorePair<TSimd, TVec, TActivation>(c50, c51, ref row, slope);
+            return;
+        }
+
+        StoreEdge<TSimd, TVec, TActivation>(in job, i, j, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    /// <summary>An edge tile: finishes it in a buffer, then copies the rows and columns that exist.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StoreEdge<TSimd, TVec, TActivation>(in PanelJob job, int i, int j,
+        TVec c00, TVec c01, TVec c10, TVec c11, TVec c20, TVec c21, TVec c30, TVec c31, TVec c40, TVec c41, TVec c50, TVec c51)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        nint nr = 2 * TSimd.Count;
+        float slope = job.NegativeSlope;
+        float* tile = stackalloc float[MR * 2 * 16];
+        ref float t = ref Unsafe.AsRef<float>(tile);
+        StorePair<TSimd, TVec, TActivation>(c00, c01, ref t, slope);
+        StorePair<TSimd, TVec, TActivation>(c10, c11, ref Unsafe.Add(ref t, nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c20, c21, ref Unsafe.Add(ref t, 2 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c30, c31, ref Unsafe.Add(ref t, 3 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c40, c41, ref Unsafe.Add(ref t, 4 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c50, c51, ref Unsafe.Add(ref t, 5 * nr), slope);
+        int rows = Math.Min(MR, job.M - i), columns = (int)Math.Min(nr, job.N - j);
+        for (int r = 0; r < rows; r++)
+        {
+            new ReadOnlySpan<float>(tile + r * nr, columns).CopyTo(new Span<float>(job.C + (i + r) * (nint)job.N + j, columns));
+        }
+    }
+
+    /// <summary>Applies the fused part of the epilogue to two vectors and stores them side by side.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePair<TSimd, TVec, TActivation>(TVec first, TVec second, ref float destination, float slope)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        TSimd.Store(Activate<TSimd, TVec, TActivation>(first, slope), ref destination, 0);
+        TSimd.Store(Activate<TSimd, TVec, TActivation>(second, slope), ref destination, TSimd.Count);
+    }
+
+    /// <summary>The activation if it is fused (a JIT-time choice), else the value unchanged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec Activate<TSimd, TVec, TActivation>(TVec z, float slope)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        if (typeof(TActivation) == typeof(ReLUActivation))
+        {
+            return new ReLUForward().Invoke<TSimd, TVec>(z);
+        }
+        if (typeof(TActivation) == typeof(LeakyReLUActivation))
+        {
+            return new LeakyReLUForward(slope).Invoke<TSimd, TVec>(z);
+        }
+        return z;
+    }
+}
