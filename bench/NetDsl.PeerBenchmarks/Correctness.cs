@@ -18,6 +18,8 @@ internal static class Correctness
     public static void Run(Fixtures f, Report report)
     {
         torch.set_num_threads(1);
+        NetDsl.Kernels.KernelOptions.MaxThreads = 1;
+        s_report = report;
         var smallWs = new MlpS.Workspace(256);
         var mediumWs = new MlpM.Workspace(256);
         var denseWs = new Dense512.Workspace(512);
@@ -34,11 +36,30 @@ internal static class Correctness
                         $"NetDsl vs float64 {check.NetDslVsReference:E2} → {(check.Agree ? "agree" : "DISAGREE")}");
     }
 
+    /// <summary>NetDsl's kernels promise bit-identical results for every thread count: recompute with 2 threads and compare.</summary>
+    private static void ThreadDeterminism(string name, float[] oneThread, Action<float[]> compute)
+    {
+        var twoThreads = new float[oneThread.Length];
+        NetDsl.Kernels.KernelOptions.MaxThreads = 2;
+        try
+        {
+            compute(twoThreads);
+        }
+        finally
+        {
+            NetDsl.Kernels.KernelOptions.MaxThreads = 1;
+        }
+        s_report!.ThreadDifferences.Add((name, Data.MaxAbsDiff(oneThread, twoThreads)));
+    }
+
+    private static Report? s_report;
+
     private static Check Inference(string name, DenseStack stack, float[] x, Action<float[], float[]> netDslForward)
     {
         int batch = x.Length / stack.InputSize;
         var netDsl = new float[batch * stack.OutputSize];
         netDslForward(x, netDsl);
+        ThreadDeterminism(name, netDsl, y => netDslForward(x, y));
 
         using var torchMlp = new TorchMlp(stack);
         using var torchX = torch.tensor(x, [batch, stack.InputSize]);
@@ -61,6 +82,14 @@ internal static class Correctness
         f.Dense.Forward(f.DenseX, y, ws);
         f.Dense.Backward(f.DenseX, f.DenseDy, dx, ws);
         float[] dW = f.Dense.Gradients[..(M * N)].ToArray(), db = f.Dense.Gradients.Slice(M * N, M).ToArray();
+        ThreadDeterminism("Dense 512→512 batch 512 backward", [.. dx, .. dW, .. db], all =>
+        {
+            var dx2 = new float[B * N];
+            f.Dense.Forward(f.DenseX, new float[B * M], ws);
+            f.Dense.Backward(f.DenseX, f.DenseDy, dx2, ws);
+            dx2.CopyTo(all, 0);
+            f.Dense.Gradients.CopyTo(all.AsSpan(B * N));
+        });
 
         using var torchDense = new TorchDense(f.DenseStack, f.DenseX, f.DenseDy);
         var (tdx, tdW, tdb) = torchDense.Gradients();

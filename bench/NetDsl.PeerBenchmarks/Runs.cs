@@ -27,7 +27,8 @@ internal static class Runs
     public static List<Row> Measure(Fixtures f, int threads)
     {
         torch.set_num_threads(threads);
-        Program.Log($"--- {threads} thread(s); torch.get_num_threads() = {torch.get_num_threads()}");
+        NetDsl.Kernels.KernelOptions.MaxThreads = threads;
+        Program.Log($"--- {threads} thread(s); torch.get_num_threads() = {torch.get_num_threads()}, NetDsl KernelOptions.MaxThreads = {NetDsl.Kernels.KernelOptions.MaxThreads}");
         var rows = new List<Row>();
 
         // MLP-S and MLP-M inference.
