@@ -61,12 +61,12 @@ internal sealed class Report
                       $"({(MallocRaised ? "accepted" : "REJECTED")}), so libtorch reuses freed blocks instead of fresh pages every call: TorchSharp's best case. It does not affect NetDsl (no allocation) or ORT (own arena).");
         md.AppendLine("- ONNX Runtime: graphs built in code (`Gemm` transB=1 + `Relu`, opset 17), `GraphOptimizationLevel.ORT_ENABLE_ALL`, `IntraOpNumThreads` 1|2, `InterOpNumThreads` 1, sequential; preallocated `OrtValue`s over pinned arrays, `Run(RunOptions, names, values, names, values)`.");
         md.AppendLine("- NetDsl: generated code as users get it; `NetDsl.Kernels.KernelOptions.MaxThreads` = 1|2 (its kernels split large products over a fixed worker pool).");
-        md.AppendLine($"- Timing: per engine and workload, {Timing.WarmupSeconds:0.##} s warm-up, then {Timing.Blocks} blocks of about {Timing.BlockSeconds * 1000:0} ms, full GC before each block (untimed); tables show the median block, the appendix also the minimum.");
+        md.AppendLine($"- Timing: per engine and workload, {Timing.WarmupSeconds:0.##} s warm-up, then {Timing.Blocks} blocks of about {Timing.BlockSeconds * 1000:0} ms per engine, the engines' blocks interleaved (so load bursts hit all alike), a full GC and a 20 ms pause before each block (untimed); tables show the median block, the appendix also the minimum.");
         md.AppendLine();
 
         md.AppendLine("## FP32 FMA peak (measured)");
         md.AppendLine();
-        md.AppendLine("Independent FMA chains (16 accumulators), best of 10 runs (two cores: best of 5):");
+        md.AppendLine("Independent FMA chains (16 accumulators), best of 30 runs of about 10 ms (two cores: best of 15), measured before and after the tables (the better counts):");
         md.AppendLine();
         md.AppendLine($"| one core, Vector512 | one core, Vector256 | two cores (2 threads) |");
         md.AppendLine($"|---:|---:|---:|");

@@ -99,9 +99,8 @@ internal static class Runs
 
     private static Row Row(string name, Unit unit, int samples, double flop, Action netDsl, Action? torchSharp, Action? ort)
     {
-        var n = Timing.Measure(netDsl);
-        var t = torchSharp is null ? null : Timing.Measure(torchSharp);
-        var o = ort is null ? null : Timing.Measure(ort);
+        var m = Timing.Measure(netDsl, torchSharp, ort);
+        var (n, t, o) = (m[0], m[1], m[2]);
         var row = new Row(name, unit, samples, flop, n, t, o);
         Program.Log($"{name}: NetDsl {Format.Value(row.Value(n), unit)}, TorchSharp {Format.Value(row.Value(t), unit)}, ORT {Format.Value(row.Value(o), unit)}");
         return row;
