@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds bench/NetDsl.PeerBenchmarks and runs the NetDsl / TorchSharp / ONNX Runtime comparison at 1 and 2 threads;
-# writes bench/RESULTS.md. About 2-4 minutes after the first restore (TorchSharp-cpu is ~600 MB).
+# writes bench/RESULTS.md. About 3-5 minutes after the first restore (TorchSharp-cpu is ~600 MB).
 # Usage: bench/run-peers.sh [--quick]     (--quick: short timing blocks, a smoke test, written to /tmp/RESULTS.quick.md)
+#        PEERS_WAIT_IDLE=15 bench/run-peers.sh   waits up to 15 minutes for the machine to go idle before timing
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -15,6 +16,21 @@ dotnet build "$project" -c Release -nologo -v quiet
 commit="$(git -C "$repo" rev-parse --short HEAD)"
 if ! git -C "$repo" diff --quiet HEAD -- src generators; then commit="$commit+uncommitted"; fi
 export NETDSL_COMMIT="$commit"
+
+# Optionally wait (up to PEERS_WAIT_IDLE minutes) until other processes leave the 2 cores alone: below 10 % busy over 5 s.
+busy_percent() {
+  local a b
+  read -r -a a < <(head -1 /proc/stat); sleep 5; read -r -a b < <(head -1 /proc/stat)
+  local busy=$(( (b[1]+b[2]+b[3]+b[6]+b[7]+b[8]) - (a[1]+a[2]+a[3]+a[6]+a[7]+a[8]) ))
+  local idle=$(( (b[4]+b[5]) - (a[4]+a[5]) ))
+  echo $(( 100 * busy / (busy + idle + 1) ))
+}
+if [[ -n "${PEERS_WAIT_IDLE:-}" ]]; then
+  deadline=$(( $(date +%s) + 60 * PEERS_WAIT_IDLE ))
+  while busy=$(busy_percent); (( busy >= 10 )) && (( $(date +%s) < deadline )); do
+    echo "machine ${busy} % busy: waiting for it to go idle"
+  done
+fi
 
 # Tier methods up as soon as they are hot, so the warm-up reaches steady-state (tier-1, PGO) code quickly even while
 # the peers keep the JIT busy; steady-state code is the same as with the default delay.

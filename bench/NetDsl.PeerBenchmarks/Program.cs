@@ -31,6 +31,7 @@ internal static class Program
         }
 
         var report = new Report { LoadAtStart = File.ReadAllText("/proc/loadavg").Trim() };
+        var load = new MachineLoad();
 
         // The peers' set-up, before their first call (PEERS.md).
         report.TorchPatch = NativeSetup.PatchTorchSharpInOutput();
@@ -58,6 +59,8 @@ internal static class Program
         report.Peak2 = Math.Max(report.Peak2, FmaPeak.Parallel(2));
         Log($"FMA peak, best of start and end: Vector512 {report.Peak512:F1}, Vector256 {report.Peak256:F1} GFLOP/s on one core; {report.Peak2:F1} on two");
         report.LoadAtEnd = File.ReadAllText("/proc/loadavg").Trim();
+        report.OthersShare = load.OthersShare();
+        Log($"other processes used {100 * report.OthersShare:F0} % of the CPUs during the run");
         File.WriteAllText(output, report.ToMarkdown());
         Log($"wrote {Path.GetFullPath(output)}");
         Console.WriteLine();

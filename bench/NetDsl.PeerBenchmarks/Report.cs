@@ -35,7 +35,10 @@ internal sealed class Report
 {
     public string LoadAtStart = "", LoadAtEnd = "", TorchPatch = "", TorchLoadedFrom = "", OrtVersion = "";
     public bool MallocRaised;
-    public double Peak512, Peak256, Peak2, TrainingStepChange;
+    public double Peak512, Peak256, Peak2, TrainingStepChange, OthersShare;
+
+    /// <summary>Above this share of the CPUs used by other processes during the run, the report warns that it is unreliable.</summary>
+    public const double QuietShare = 0.05;
     public readonly List<Check> Checks = [];
     public readonly List<(string Workload, double MaxAbsDiff)> ThreadDifferences = [];
     public readonly Dictionary<int, List<Row>> Tables = [];
@@ -51,8 +54,11 @@ internal sealed class Report
         md.AppendLine();
         md.AppendLine("Written by `bench/run-peers.sh` (project `bench/NetDsl.PeerBenchmarks`, see `bench/README.md`). Do not edit by hand.");
         md.AppendLine();
+        if (OthersShare > QuietShare)
+            md.AppendLine($"> **Warning: other processes used {100 * OthersShare:F0} % of the CPUs during this run** (quiet is below {100 * QuietShare:F0} %). The figures, the 2-thread ones most, are not reliable: rerun on an idle machine.").AppendLine();
         md.AppendLine($"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; NetDsl commit {Environment.GetEnvironmentVariable("NETDSL_COMMIT") ?? "(not given)"}");
         md.AppendLine($"- Machine: {CpuModel()}, {Environment.ProcessorCount} logical CPUs; {RuntimeInformation.OSDescription}; {RuntimeInformation.FrameworkDescription}");
+        md.AppendLine($"- CPU used by other processes during the run: {100 * OthersShare:F1} % of the machine (from /proc/stat, this process excluded)");
         md.AppendLine($"- Load average (1, 5, 15 min) at start: {Field(LoadAtStart, 3)}; at end: {Field(LoadAtEnd, 3)}" +
                       (Environment.GetEnvironmentVariable("PEERS_LOAD_BEFORE") is { } before ? $"; before the build: {before}" : ""));
         md.AppendLine($"- Packages: {Versions()}; ONNX Runtime native {OrtVersion}");
