@@ -15,6 +15,7 @@ echo "load average before the build: $PEERS_LOAD_BEFORE (2 cores: results are on
 dotnet build "$project" -c Release -nologo -v quiet
 commit="$(git -C "$repo" rev-parse --short HEAD)"
 if ! git -C "$repo" diff --quiet HEAD -- src generators; then commit="$commit+uncommitted"; fi
+commit="$commit (src/ and generators/ last changed in $(git -C "$repo" log -1 --no-merges --format='%h %s' -- src generators | cut -c1-90))"
 export NETDSL_COMMIT="$commit"
 
 # Optionally wait (up to PEERS_WAIT_IDLE minutes) until other processes leave the 2 cores alone: below 10 % busy over 5 s.
