@@ -78,7 +78,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor OptionHasNoEffect = Create(
         "NDSL0016", "Option has no effect",
-        "{0} of layer {1} has no effect with Activation.{2}: remove it, or use Activation.{3}", DiagnosticSeverity.Warning);
+        "{0} of {1} has no effect with {2}: remove it, or use {3}", DiagnosticSeverity.Warning);
 
     public static readonly DiagnosticDescriptor InvalidLayerName = Error(
         "NDSL0017", "Invalid or duplicate layer name",
@@ -98,7 +98,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor InvalidOption = Error(
         "NDSL0021", "Invalid option value",
-        "{0} of layer {1} is {2}, but it must be {3}");
+        "{0} of {1} is {2}, but it must be {3}");
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = new()
     {

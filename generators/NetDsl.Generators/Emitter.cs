@@ -182,9 +182,9 @@ internal static class Emitter
         w.WriteLine($"void global::NetDsl.INetwork.Backward({ReadOnlySpan} inputs, {ReadOnlySpan} outputGradient, {Span} inputGradient, {Base} workspace) => Backward(inputs, outputGradient, inputGradient, AsWorkspace(workspace));");
         if (network.Loss != LossKind.None)
         {
-            w.WriteLine($"float global::NetDsl.ITrainableNetwork.ComputeLoss({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Base} workspace) => ComputeLoss(inputs, targets, AsWorkspace(workspace));");
-            w.WriteLine($"float global::NetDsl.ITrainableNetwork.ComputeGradients({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Base} workspace) => ComputeGradients(inputs, targets, AsWorkspace(workspace));");
-            w.WriteLine($"float global::NetDsl.ITrainableNetwork.TrainStep({ReadOnlySpan} inputs, {ReadOnlySpan} targets, global::NetDsl.IOptimizer optimizer, {Base} workspace) => TrainStep(inputs, targets, optimizer, AsWorkspace(workspace));");
+            w.WriteLine($"float global::NetDsl.ITrainableNetwork.ComputeLoss({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Base} workspace, {ReadOnlySpan} sampleWeights) => ComputeLoss(inputs, targets, AsWorkspace(workspace), sampleWeights);");
+            w.WriteLine($"float global::NetDsl.ITrainableNetwork.ComputeGradients({ReadOnlySpan} inputs, {ReadOnlySpan} targets, {Base} workspace, {ReadOnlySpan} sampleWeights) => ComputeGradients(inputs, targets, AsWorkspace(workspace), sampleWeights);");
+            w.WriteLine($"float global::NetDsl.ITrainableNetwork.TrainStep({ReadOnlySpan} inputs, {ReadOnlySpan} targets, global::NetDsl.IOptimizer optimizer, {Base} workspace, {ReadOnlySpan} sampleWeights) => TrainStep(inputs, targets, optimizer, AsWorkspace(workspace), sampleWeights);");
         }
         w.WriteLine();
         w.WriteLine($"private static Workspace AsWorkspace({Base} workspace) => workspace as Workspace ?? throw new global::System.ArgumentException(");
@@ -262,6 +262,9 @@ internal static class Emitter
             if (network.HasDropout)
                 w.WriteLine("Random = new global::NetDsl.Kernels.DropoutRandom(seed);");
         });
+        w.WriteLine();
+        w.WriteLine("/// <inheritdoc/>");
+        w.WriteLine($"public override global::System.ReadOnlySpan<float> Outputs => Layer{network.OutputLayer.Index}Output;");
         w.CloseBlock();
         w.CloseBlock();
     }
@@ -352,8 +355,9 @@ internal static class Emitter
         int n = last.OutputSize;
         w.WriteLine();
         w.WriteLine($"/// <summary>The <see cref=\"global::NetDsl.Loss.{network.Loss}\"/> loss of the network on a batch against <paramref name=\"targets\"/> (<c>B</c> rows of <see cref=\"OutputSize\"/>), without training.</summary>");
+        WriteTrainingParameterDocs(w, optimizer: false);
         w.WriteLine(GeneratedCode);
-        w.Block("public float ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace)", () =>
+        w.Block("public float ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace, global::System.ReadOnlySpan<float> sampleWeights = default)", () =>
         {
             w.WriteLine("int batch = BatchSizeOf(inputs, workspace);");
             w.WriteLine("CheckOutputLength(targets.Length, batch, nameof(targets));");
@@ -367,8 +371,9 @@ internal static class Emitter
         w.WriteLine("/// the gradients can be clipped or checked before an optimizer step. Allocates nothing.");
         w.WriteLine("/// </summary>");
         w.WriteLine("/// <exception cref=\"global::System.ArithmeticException\">The loss is NaN or infinite.</exception>");
+        WriteTrainingParameterDocs(w, optimizer: false);
         w.WriteLine(GeneratedCode);
-        w.Block("public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace)", () =>
+        w.Block("public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace, global::System.ReadOnlySpan<float> sampleWeights = default)", () =>
         {
             w.WriteLine("int batch = BatchSizeOf(inputs, workspace);");
             w.WriteLine("CheckOutputLength(targets.Length, batch, nameof(targets));");
@@ -377,7 +382,7 @@ internal static class Emitter
             w.WriteLine($"// {LossMath(network.Loss, $"y{last.Index}")}");
             w.WriteLine($"float loss = {LossCall(network, $"workspace.Layer{last.Index}Output.AsSpan(0, batch * {n})", $"workspace.Layer{last.Index}Gradient.AsSpan(0, batch * {n})")};");
             w.WriteLine("if (!float.IsFinite(loss))");
-            w.WriteLine("    throw new global::System.ArithmeticException($\"The loss of this batch is {loss}: training diverged, or the inputs or targets hold NaN or infinity. Check the data, scale the inputs, or lower the learning rate.\");");
+            w.WriteLine("    throw new global::System.ArithmeticException($\"The loss of this batch is {loss}: {WhereNonFiniteStarts(inputs, batch, workspace)}. Check the data, scale the inputs, or lower the learning rate.\");");
             w.WriteLine();
             w.WriteLine($"BackwardCore(inputs, batch, default, workspace{TrainingArgument(network, true)});");
             bool anyPenalty = false;
@@ -399,27 +404,65 @@ internal static class Emitter
         w.WriteLine("/// <paramref name=\"optimizer\"/>. Returns the batch's mean loss (before the update). Allocates nothing.");
         w.WriteLine("/// </summary>");
         w.WriteLine("/// <exception cref=\"global::System.ArithmeticException\">The loss is NaN or infinite; the parameters are left as they were.</exception>");
+        WriteTrainingParameterDocs(w, optimizer: true);
         w.WriteLine(GeneratedCode);
-        w.Block("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::NetDsl.IOptimizer optimizer, Workspace workspace)", () =>
+        w.Block("public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::NetDsl.IOptimizer optimizer, Workspace workspace, global::System.ReadOnlySpan<float> sampleWeights = default)", () =>
         {
             w.WriteLine("global::System.ArgumentNullException.ThrowIfNull(optimizer);");
-            w.WriteLine("float loss = ComputeGradients(inputs, targets, workspace);");
+            w.WriteLine("float loss = ComputeGradients(inputs, targets, workspace, sampleWeights);");
             w.WriteLine("optimizer.Step(_parameters, _gradients);");
             w.WriteLine("return loss;");
         });
+        w.WriteLine();
+        w.WriteLine("/// <summary>After a non-finite loss in a training pass: the first layer whose output is NaN or infinite, or else the data.</summary>");
+        w.Block("private static string WhereNonFiniteStarts(global::System.ReadOnlySpan<float> inputs, int batch, Workspace workspace)", () =>
+        {
+            w.WriteLine("if (!global::NetDsl.NonFiniteCheck.IsFinite(inputs))");
+            w.WriteLine("    return \"the inputs hold NaN or infinity\";");
+            foreach (LayerModel layer in network.Layers)
+            {
+                if (layer is DropoutLayerModel)
+                    continue; // finite exactly when its input is
+                w.WriteLine($"if (!global::NetDsl.NonFiniteCheck.IsFinite(workspace.Layer{layer.Index}Output.AsSpan(0, batch * {layer.OutputSize})))");
+                w.WriteLine($"    return \"layer {layer.Index} ('{layer.Name}', {LayerEmitter.Kind(layer)} {LayerEmitter.Detail(layer)}) is the first to output NaN or infinity: training diverged\";");
+            }
+            w.WriteLine("return \"every layer's output is finite, so the targets (or sample weights) hold NaN or infinity, or the loss overflowed\";");
+        });
     }
 
-    private static string LossCall(NetworkModel network, string predictions, string gradient) => network.Loss switch
+    /// <summary>The parameter docs of the loss-taking members.</summary>
+    private static void WriteTrainingParameterDocs(SourceWriter w, bool optimizer)
     {
-        LossKind.MeanSquaredError => $"global::NetDsl.Kernels.LossFunctions.MeanSquaredError({predictions}, targets, {gradient})",
-        LossKind.BinaryCrossEntropy => $"global::NetDsl.Kernels.LossFunctions.BinaryCrossEntropy({predictions}, targets, {gradient})",
-        LossKind.SoftmaxCrossEntropy => $"global::NetDsl.Kernels.LossFunctions.SoftmaxCrossEntropy({predictions}, targets, {gradient}, classes: {network.OutputSize})",
-        LossKind.Perceptron => $"global::NetDsl.Kernels.LossFunctions.Perceptron({predictions}, targets, {gradient}, outputs: {network.OutputSize})",
-        _ => throw new System.InvalidOperationException($"No loss call for {network.Loss}."),
-    };
+        w.WriteLine("/// <param name=\"inputs\"><c>B</c> samples of <see cref=\"InputSize\"/> values.</param>");
+        w.WriteLine("/// <param name=\"targets\"><c>B</c> rows of <see cref=\"OutputSize\"/> target values (one-hot rows for classes).</param>");
+        if (optimizer)
+            w.WriteLine("/// <param name=\"optimizer\">Updates <see cref=\"Parameters\"/> from <see cref=\"Gradients\"/>.</param>");
+        w.WriteLine("/// <param name=\"workspace\">Holds the pass's activations; its batch size must be at least <c>B</c>.</param>");
+        w.WriteLine("/// <param name=\"sampleWeights\">Empty, or one weight per sample (such as its class's weight on imbalanced data): the loss is then <c>Σ w·ℓ / Σ w</c>.</param>");
+    }
+
+    /// <summary>The call of the runtime loss function: every one takes predictions, targets, gradient, outputs and sample weights.</summary>
+    private static string LossCall(NetworkModel network, string predictions, string gradient)
+    {
+        string options = network.Loss switch
+        {
+            LossKind.SoftmaxCrossEntropy when network.LossOptions.LabelSmoothing != 0 => $", labelSmoothing: {Literals.Float(network.LossOptions.LabelSmoothing)}",
+            LossKind.Huber when network.LossOptions.HuberDelta != 1 => $", delta: {Literals.Float(network.LossOptions.HuberDelta)}",
+            LossKind.MultiClassHinge when network.LossOptions.HingeMargin != 1 => $", margin: {Literals.Float(network.LossOptions.HingeMargin)}",
+            LossKind.None => throw new System.InvalidOperationException("A network without a loss has no loss call."),
+            _ => "",
+        };
+        return $"global::NetDsl.Kernels.LossFunctions.{network.Loss}({predictions}, targets, {gradient}, outputs: {network.OutputSize}, sampleWeights{options})";
+    }
 
     private static string LossMath(LossKind loss, string y) => loss switch
     {
+        LossKind.MeanAbsoluteError => $"L = mean(|{y} − t|) over all outputs;  dL/d{y} = sign({y} − t) / (B·OutputSize)",
+        LossKind.Huber => $"L = mean(½d² if |d| ≤ δ else δ(|d| − ½δ)), d = {y} − t;  dL/d{y} = clamp(d, −δ, δ) / (B·OutputSize)",
+        LossKind.Hinge => $"L = mean(max(0, 1 − s·{y})), s = 2t − 1;  dL/d{y} = −s·[s·{y} < 1] / (B·OutputSize)",
+        LossKind.MultiClassHinge => $"L = mean over the batch of Σ_(j≠c) max(0, margin − {y}_c + {y}_j) / C, c the target class",
+        LossKind.Poisson => $"L = mean(e^{y} − t·{y}) with log-rates {y};  dL/d{y} = (e^{y} − t) / (B·OutputSize)",
+        LossKind.KullbackLeibler => $"L = mean over the batch of Σ t·(log t − log softmax({y}));  dL/d{y} = (softmax({y}) − t) / B",
         LossKind.MeanSquaredError => $"L = mean(({y} − t)²) over all outputs;  dL/d{y} = 2({y} − t) / (B·OutputSize)",
         LossKind.BinaryCrossEntropy => $"L = mean(max(z,0) − z·t + log(1 + e^−|z|)) with logits z = {y};  dL/d{y} = (σ(z) − t) / (B·OutputSize)",
         LossKind.SoftmaxCrossEntropy => $"L = mean over the batch of −Σ t·log softmax({y});  dL/d{y} = (softmax({y}) − t) / B",

@@ -37,10 +37,13 @@ internal static class Parser
 
         int loss = 0;
         AttributeData networkAttribute = context.Attributes[0];
+        var networkArguments = ImmutableArray.CreateBuilder<Argument>();
         foreach (var named in networkAttribute.NamedArguments)
         {
             if (named.Key == "Loss" && named.Value.Value is int value)
                 loss = value;
+            else
+                networkArguments.Add(ToArgument(named.Key, named.Value));
         }
 
         var layers = ImmutableArray.CreateBuilder<LayerDeclaration>();
@@ -64,6 +67,7 @@ internal static class Parser
             ClassLocation: IdentifierLocation(syntax),
             NetworkAttributeLocation: LocationInfo.From(networkAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
             Loss: loss,
+            NetworkArguments: networkArguments.ToEquatableArray(),
             Layers: layers.ToEquatableArray());
     }
 

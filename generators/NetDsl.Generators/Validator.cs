@@ -32,6 +32,7 @@ internal static class Validator
                 $"(Loss){declaration.Loss}", "Loss", string.Join(", ", Enum.GetNames(typeof(LossKind))));
         }
         var loss = (LossKind)declaration.Loss;
+        LossOptions lossOptions = ValidateLossOptions(declaration, loss, context);
 
         // The input comes first and once; everything after it is a computing layer.
         EquatableArray<int> inputShape = default;
@@ -94,8 +95,45 @@ internal static class Validator
 
         NetworkModel? network = context.HasErrors || layers.Count == 0
             ? null
-            : new NetworkModel(declaration.Namespace, declaration.ClassName, declaration.FullName, loss, inputShape, layers.ToEquatableArray(), (int)offset);
+            : new NetworkModel(declaration.Namespace, declaration.ClassName, declaration.FullName, loss, lossOptions, inputShape, layers.ToEquatableArray(), (int)offset);
         return new ValidationResult(network, diagnostics.ToEquatableArray());
+    }
+
+    /// <summary>Reads the loss options of <c>[Network]</c>: each must be in range, and should belong to the declared loss.</summary>
+    private static LossOptions ValidateLossOptions(NetworkDeclaration declaration, LossKind loss, ValidationContext context)
+    {
+        float Read(string name, float fallback, LossKind owner, bool valid, string requirement)
+        {
+            Argument? argument = null;
+            foreach (Argument a in declaration.NetworkArguments)
+            {
+                if (a.Name == name)
+                    argument = a;
+            }
+            if (argument is null)
+                return fallback;
+            float value = (float)argument.Real;
+            if (loss != owner)
+                context.Report(DiagnosticDescriptors.OptionHasNoEffect, declaration.NetworkAttributeLocation, name, "the network", $"Loss.{loss}", $"Loss.{owner}");
+            if (!valid || float.IsNaN(value) || float.IsInfinity(value))
+                context.Report(DiagnosticDescriptors.InvalidOption, declaration.NetworkAttributeLocation, name, "the network", value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), requirement);
+            return value;
+        }
+
+        float smoothing = Read("LabelSmoothing", 0f, LossKind.SoftmaxCrossEntropy, Valid("LabelSmoothing", v => v >= 0 && v < 1), "at least 0 and less than 1");
+        float delta = Read("HuberDelta", 1f, LossKind.Huber, Valid("HuberDelta", v => v > 0), "a finite number greater than 0");
+        float margin = Read("HingeMargin", 1f, LossKind.MultiClassHinge, Valid("HingeMargin", v => v > 0), "a finite number greater than 0");
+        return new LossOptions(smoothing, delta, margin);
+
+        bool Valid(string name, Func<double, bool> test)
+        {
+            foreach (Argument a in declaration.NetworkArguments)
+            {
+                if (a.Name == name)
+                    return test(a.Real);
+            }
+            return true;
+        }
     }
 
     /// <summary>Checks that the loss fits the last layer: its activation and its output size.</summary>
@@ -104,15 +142,18 @@ internal static class Validator
         ActivationKind activation = last is DenseLayerModel dense ? dense.Activation : ActivationKind.Identity;
         switch (loss)
         {
-            case LossKind.SoftmaxCrossEntropy when activation is ActivationKind.Softmax or ActivationKind.Sigmoid:
+            case LossKind.SoftmaxCrossEntropy or LossKind.KullbackLeibler when activation is ActivationKind.Softmax or ActivationKind.Sigmoid:
                 context.Report(DiagnosticDescriptors.LossAppliesActivation, lastDeclaration.Location, loss, "softmax", activation);
+                break;
+            case LossKind.Poisson when activation is ActivationKind.Softmax or ActivationKind.Sigmoid:
+                context.Report(DiagnosticDescriptors.LossAppliesActivation, lastDeclaration.Location, loss, "exp to its log-rates", activation);
                 break;
             case LossKind.BinaryCrossEntropy when activation is ActivationKind.Softmax or ActivationKind.Sigmoid:
                 context.Report(DiagnosticDescriptors.LossAppliesActivation, lastDeclaration.Location, loss, "sigmoid", activation);
                 break;
-            case LossKind.SoftmaxCrossEntropy when last.OutputSize < 2:
+            case LossKind.SoftmaxCrossEntropy or LossKind.KullbackLeibler or LossKind.MultiClassHinge when last.OutputSize < 2:
                 context.Report(DiagnosticDescriptors.LossDoesNotFitOutput, lastDeclaration.Location, loss, last.OutputSize,
-                    "softmax over a single value is always 1; for two classes use one output with Loss.BinaryCrossEntropy, or two outputs");
+                    "it compares classes, and one output is one class; for two classes use one output with Loss.BinaryCrossEntropy (or Loss.Hinge), or two outputs");
                 break;
             case LossKind.Perceptron when activation != ActivationKind.Step:
                 context.Report(DiagnosticDescriptors.PerceptronNeedsStep, lastDeclaration.Location, activation);

@@ -188,6 +188,38 @@ public sealed class DiagnosticTests
         """);
 
     [Fact]
+    public void NDSL0016_OptionHasNoEffect_LossOptionOfAnotherLoss() => AssertReported("NDSL0016", DiagnosticSeverity.Warning, "Network(Loss = Loss.MeanSquaredError, LabelSmoothing = 0.1f)", """
+        [Network(Loss = Loss.MeanSquaredError, LabelSmoothing = 0.1f)]
+        [Input(2)]
+        [Dense(3)]
+        partial class SmoothedRegression;
+        """);
+
+    [Fact]
+    public void NDSL0021_InvalidOption_LabelSmoothingOfOne() => AssertReported("NDSL0021", DiagnosticSeverity.Error, "Network(Loss = Loss.SoftmaxCrossEntropy, LabelSmoothing = 1f)", """
+        [Network(Loss = Loss.SoftmaxCrossEntropy, LabelSmoothing = 1f)]
+        [Input(2)]
+        [Dense(3)]
+        partial class FullySmoothed;
+        """);
+
+    [Fact]
+    public void NDSL0007_LossAppliesActivation_KullbackLeiblerAfterSoftmax() => AssertReported("NDSL0007", DiagnosticSeverity.Error, "Dense(3, Activation.Softmax)", """
+        [Network(Loss = Loss.KullbackLeibler)]
+        [Input(2)]
+        [Dense(3, Activation.Softmax)]
+        partial class DoubleSoftmax;
+        """);
+
+    [Fact]
+    public void NDSL0008_LossDoesNotFitOutput_MultiClassHingeOnOneOutput() => AssertReported("NDSL0008", DiagnosticSeverity.Error, "Dense(1)", """
+        [Network(Loss = Loss.MultiClassHinge)]
+        [Input(2)]
+        [Dense(1)]
+        partial class OneClassHinge;
+        """);
+
+    [Fact]
     public void NDSL0019_InvalidDropoutRate() => AssertReported("NDSL0019", DiagnosticSeverity.Error, "Dropout(1f)", """
         [Network]
         [Input(2)]

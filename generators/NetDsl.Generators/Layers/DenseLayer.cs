@@ -42,7 +42,7 @@ internal static class DenseLayer
 
         float slope = declaration.GetFloat("NegativeSlope", 0.01f);
         if (declaration.Find("NegativeSlope") is not null && activation != ActivationKind.LeakyReLU)
-            context.Report(DiagnosticDescriptors.OptionHasNoEffect, declaration.Location, "NegativeSlope", index, activation, "LeakyReLU");
+            context.Report(DiagnosticDescriptors.OptionHasNoEffect, declaration.Location, "NegativeSlope", $"layer {index}", $"Activation.{activation}", "Activation.LeakyReLU");
         if (activation == ActivationKind.LeakyReLU && !(slope > 0 && slope < 1))
         {
             context.Report(DiagnosticDescriptors.InvalidNegativeSlope, declaration.Location, index, slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
@@ -70,7 +70,7 @@ internal static class DenseLayer
         var initializer = (InitializerKind)initializerValue;
         float scale = declaration.GetFloat("InitializerScale", 0.05f);
         if (declaration.Find("InitializerScale") is not null && initializer is not (InitializerKind.Uniform or InitializerKind.Normal or InitializerKind.Constant))
-            context.Report(DiagnosticDescriptors.OptionHasNoEffect, declaration.Location, "InitializerScale", index, $"Initializer.{initializer}", "Initializer.Uniform, Initializer.Normal or Initializer.Constant");
+            context.Report(DiagnosticDescriptors.OptionHasNoEffect, declaration.Location, "InitializerScale", $"layer {index}", $"Initializer.{initializer}", "Initializer.Uniform, Initializer.Normal or Initializer.Constant");
         ok &= CheckOption(context, declaration, index, "InitializerScale", scale, initializer == InitializerKind.Constant ? float.NegativeInfinity : 0, "a finite number" + (initializer == InitializerKind.Constant ? "" : " greater than 0"), strict: initializer != InitializerKind.Constant);
 
         int biasInitializerValue = declaration.GetInt("BiasInitializer", (int)InitializerKind.Zeros);
@@ -84,7 +84,7 @@ internal static class DenseLayer
             biasInitializer = InitializerKind.Zeros;
         float biasValue = declaration.GetFloat("BiasValue", 0f);
         if (declaration.Find("BiasValue") is not null && biasInitializer != InitializerKind.Constant)
-            context.Report(DiagnosticDescriptors.OptionHasNoEffect, declaration.Location, "BiasValue", index, $"BiasInitializer = Initializer.{biasInitializer}", "BiasInitializer = Initializer.Constant");
+            context.Report(DiagnosticDescriptors.OptionHasNoEffect, declaration.Location, "BiasValue", $"layer {index}", $"BiasInitializer = Initializer.{biasInitializer}", "BiasInitializer = Initializer.Constant");
         ok &= CheckOption(context, declaration, index, "BiasValue", biasValue, float.NegativeInfinity, "a finite number", strict: false);
 
         float l1 = declaration.GetFloat("L1", 0f), l2 = declaration.GetFloat("L2", 0f);
@@ -110,7 +110,7 @@ internal static class DenseLayer
     {
         bool valid = !float.IsNaN(value) && !float.IsInfinity(value) && (strict ? value > minimum : value >= minimum);
         if (!valid)
-            context.Report(DiagnosticDescriptors.InvalidOption, declaration.Location, option, index, value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), requirement);
+            context.Report(DiagnosticDescriptors.InvalidOption, declaration.Location, option, $"layer {index}", value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), requirement);
         return valid;
     }
 

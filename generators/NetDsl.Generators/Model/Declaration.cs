@@ -15,6 +15,7 @@ internal sealed record NetworkDeclaration(
     LocationInfo? ClassLocation,
     LocationInfo? NetworkAttributeLocation,
     int Loss,
+    EquatableArray<Argument> NetworkArguments,
     EquatableArray<LayerDeclaration> Layers);
 
 /// <summary>One layer attribute (<c>[Input]</c>, <c>[Dense]</c>, ...) with its arguments by parameter or property name.</summary>

@@ -8,7 +8,7 @@ namespace NetDsl.Generators.Model;
 
 internal enum ActivationKind { Identity = 0, ReLU = 1, LeakyReLU = 2, Sigmoid = 3, Tanh = 4, Softmax = 5, Step = 6 }
 
-internal enum LossKind { None = 0, MeanSquaredError = 1, BinaryCrossEntropy = 2, SoftmaxCrossEntropy = 3, Perceptron = 4 }
+internal enum LossKind { None = 0, MeanSquaredError = 1, BinaryCrossEntropy = 2, SoftmaxCrossEntropy = 3, Perceptron = 4, MeanAbsoluteError = 5, Huber = 6, Hinge = 7, MultiClassHinge = 8, Poisson = 9, KullbackLeibler = 10 }
 
 internal enum InitializerKind { Default = 0, Zeros = 1, XavierUniform = 2, XavierNormal = 3, HeUniform = 4, HeNormal = 5, LeCunUniform = 6, Uniform = 7, Normal = 8, Constant = 9 }
 
@@ -20,6 +20,7 @@ internal sealed record NetworkModel(
     string ClassName,
     string FullName,
     LossKind Loss,
+    LossOptions LossOptions,
     EquatableArray<int> InputShape,
     EquatableArray<LayerModel> Layers,
     int ParameterCount)
@@ -46,6 +47,9 @@ internal sealed record NetworkModel(
     /// <summary>The size of one sample of the tensor layer <paramref name="index"/> reads (-1 is the network input).</summary>
     public int SizeOf(int index) => index < 0 ? InputSize : Layers[index].OutputSize;
 }
+
+/// <summary>The options of the loss: label smoothing (softmax cross-entropy), δ (Huber) and the margin (multi-class hinge).</summary>
+internal sealed record LossOptions(float LabelSmoothing, float HuberDelta, float HingeMargin);
 
 /// <summary>A layer of a checked network.</summary>
 /// <param name="Index">The layer's position among the computing layers, from 0.</param>

@@ -8,7 +8,8 @@ namespace NetDsl.Data;
 /// integer labels are kept too (<see cref="HasLabels"/>); for regression the targets are the real values.
 /// </summary>
 /// <remarks>
-/// Operations that reorder or subset samples (<see cref="Select"/>, <see cref="Shuffled"/>, <see cref="Split"/>)
+/// Operations that reorder or subset samples (<see cref="Select"/>, <see cref="Shuffled"/>, <see cref="Split"/>,
+/// <see cref="StratifiedSplit"/>, <see cref="KFold"/>)
 /// return new datasets; nothing is modified in place. To train without allocating per batch, use
 /// <see cref="MiniBatches"/> or <see cref="CopyRows"/>.
 /// </remarks>
@@ -218,6 +219,12 @@ public sealed class Dataset
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="firstFraction"/> is not strictly between 0 and 1, or one part would be empty.</exception>
     public (Dataset First, Dataset Second) Split(double firstFraction)
     {
+        int firstCount = CheckSplit(firstFraction);
+        return (Slice(0, firstCount), Slice(firstCount, Count - firstCount));
+    }
+
+    private int CheckSplit(double firstFraction)
+    {
         if (!(firstFraction > 0 && firstFraction < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(firstFraction), firstFraction, "The fraction must be strictly between 0 and 1.");
@@ -231,7 +238,80 @@ public sealed class Dataset
                 $"Splitting {Count} samples at this fraction gives {firstCount} and {Count - firstCount} samples; both parts must be non-empty.");
         }
 
-        return (Slice(0, firstCount), Slice(firstCount, Count - firstCount));
+        return firstCount;
+    }
+
+    /// <summary>
+    /// A random split that keeps the class proportions (a stratified split, like scikit-learn's
+    /// <c>train_test_split(..., stratify=y)</c>): the first part holds <c>round(Count × firstFraction)</c> samples
+    /// (midpoint rounded away from zero), and each class contributes <c>floor</c> or <c>ceil</c> of its share
+    /// <c>count_c × firstFraction</c> (largest remainders first, then the lower class index). Which samples of a class go
+    /// first, and the order of both parts, follow <c>Permutation.Create(Count, seed)</c>, so the same seed always gives
+    /// the same split.
+    /// </summary>
+    /// <param name="firstFraction">The share of samples in the first part, strictly between 0 and 1.</param>
+    /// <param name="seed">The seed of the random choice and order.</param>
+    /// <exception cref="InvalidOperationException">The dataset has no labels (use <see cref="Shuffled"/> and <see cref="Split"/>).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="firstFraction"/> is not strictly between 0 and 1, or one part would be empty.</exception>
+    public (Dataset First, Dataset Second) StratifiedSplit(double firstFraction, int seed)
+    {
+        ClassWeights.RequireLabels(this);
+        int firstCount = CheckSplit(firstFraction);
+        int[] quota = StratifiedQuota(ClassWeights.Count(_labels, ClassCount), firstCount, firstFraction);
+
+        var first = new int[firstCount];
+        var second = new int[Count - firstCount];
+        int f = 0, s = 0;
+        foreach (int i in Permutation.Create(Count, seed))
+        {
+            if (quota[_labels![i]] > 0)
+            {
+                quota[_labels[i]]--;
+                first[f++] = i;
+            }
+            else
+            {
+                second[s++] = i;
+            }
+        }
+
+        return (Select(first), Select(second));
+    }
+
+    /// <summary>
+    /// How many samples of each class go to the first part: <c>floor(count_c × fraction)</c>, plus one for the classes with
+    /// the largest remainders until the total is <paramref name="firstCount"/>.
+    /// </summary>
+    internal static int[] StratifiedQuota(int[] counts, int firstCount, double fraction)
+    {
+        var quota = new int[counts.Length];
+        var remainders = new double[counts.Length];
+        int assigned = 0;
+        for (int c = 0; c < counts.Length; c++)
+        {
+            double share = counts[c] * fraction;
+            quota[c] = (int)Math.Floor(share);
+            remainders[c] = share - quota[c];
+            assigned += quota[c];
+        }
+
+        while (assigned < firstCount)
+        {
+            int best = -1;
+            for (int c = 0; c < counts.Length; c++)
+            {
+                if (quota[c] < counts[c] && (best < 0 || remainders[c] > remainders[best]))
+                {
+                    best = c;
+                }
+            }
+
+            quota[best]++;
+            remainders[best] = -1;
+            assigned++;
+        }
+
+        return quota;
     }
 
     private Dataset Slice(int start, int length)

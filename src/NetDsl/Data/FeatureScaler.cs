@@ -1,5 +1,9 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
 using System.Numerics.Tensors;
+using NetDsl.Serialization;
 
 namespace NetDsl.Data;
 
@@ -18,8 +22,10 @@ namespace NetDsl.Data;
 /// only shifted, so it becomes exactly 0 on the training data and no NaN or infinity is produced.
 /// </para>
 /// <para>
-/// The fitted statistics are exposed as <see cref="Offsets"/> and <see cref="Scales"/>; save them with the model
-/// and restore the scaler with the <see cref="FeatureScaler(ReadOnlySpan{float}, ReadOnlySpan{float})"/> constructor.
+/// The fitted statistics are exposed as <see cref="Offsets"/> and <see cref="Scales"/>. Save them with the model
+/// (<see cref="Save(string)"/>, a safetensors file next to the weights) and restore the scaler with
+/// <see cref="Load(string)"/>, or from known values with the
+/// <see cref="FeatureScaler(ReadOnlySpan{float}, ReadOnlySpan{float})"/> constructor.
 /// </para>
 /// </remarks>
 public sealed class FeatureScaler
@@ -201,6 +207,88 @@ public sealed class FeatureScaler
         }
 
         return constant;
+    }
+
+    /// <summary>The tensor holding <see cref="Offsets"/> in a saved scaler, shape <c>[FeatureCount]</c>.</summary>
+    public const string OffsetsTensorName = "scaler.offsets";
+
+    /// <summary>The tensor holding <see cref="Scales"/> in a saved scaler, shape <c>[FeatureCount]</c>.</summary>
+    public const string ScalesTensorName = "scaler.scales";
+
+    private const string FeatureCountKey = "scaler.feature_count";
+
+    /// <summary>
+    /// Saves the scaler as a safetensors file holding two F32 tensors of shape <c>[FeatureCount]</c>,
+    /// <c>scaler.offsets</c> and <c>scaler.scales</c> (readable from Python with <c>safetensors.torch.load_file</c>:
+    /// <c>x' = (x - offsets) / scales</c>), and the feature count in the metadata. Keep it with the model's weights.
+    /// The file is replaced atomically.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
+    public void Save(string path) => SafeTensors.Save(path, Buffer(), Tensors(FeatureCount), Metadata());
+
+    /// <summary>Writes the scaler to <paramref name="destination"/> in the format of <see cref="Save(string)"/>; the stream is not closed.</summary>
+    public void Save(Stream destination) => SafeTensors.Save(destination, Buffer(), Tensors(FeatureCount), Metadata());
+
+    /// <summary>Loads a scaler saved by <see cref="Save(string)"/>.</summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="WeightFileException">The file is not a saved scaler (missing tensors or metadata, wrong shapes, truncated).</exception>
+    /// <exception cref="ArgumentException">The stored values are not a valid scaler (a non-finite value or a zero scale).</exception>
+    public static FeatureScaler Load(string path)
+    {
+        int featureCount = ReadFeatureCount(SafeTensors.ReadMetadata(path), Path.GetFullPath(path));
+        var buffer = new float[2 * featureCount];
+        SafeTensors.Load(path, buffer, Tensors(featureCount));
+        return new FeatureScaler(buffer.AsSpan(0, featureCount), buffer.AsSpan(featureCount));
+    }
+
+    /// <summary>Loads a scaler written by <see cref="Save(Stream)"/> from <paramref name="source"/>, read to its end and not closed.</summary>
+    /// <exception cref="WeightFileException">The data is not a saved scaler.</exception>
+    /// <exception cref="ArgumentException">The stored values are not a valid scaler.</exception>
+    public static FeatureScaler Load(Stream source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        // The header is read twice (feature count, then the tensors), so a non-seekable stream is buffered first.
+        using var copy = new MemoryStream();
+        source.CopyTo(copy);
+        copy.Position = 0;
+        int featureCount = ReadFeatureCount(SafeTensors.ReadMetadata(copy), null);
+        copy.Position = 0;
+        var buffer = new float[2 * featureCount];
+        SafeTensors.Load(copy, buffer, Tensors(featureCount));
+        return new FeatureScaler(buffer.AsSpan(0, featureCount), buffer.AsSpan(featureCount));
+    }
+
+    private float[] Buffer() => [.. _offsets, .. _scales];
+
+    private static ParameterTensor[] Tensors(int featureCount) =>
+    [
+        new(OffsetsTensorName, 0, [featureCount]),
+        new(ScalesTensorName, featureCount, [featureCount]),
+    ];
+
+    private Dictionary<string, string> Metadata() => new()
+    {
+        ["format"] = "netdsl.feature_scaler",
+        [FeatureCountKey] = FeatureCount.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static int ReadFeatureCount(IReadOnlyDictionary<string, string> metadata, string? path)
+    {
+        string where = path is null ? "" : $"Cannot load scaler file '{path}': ";
+        if (!metadata.TryGetValue(FeatureCountKey, out string? text))
+        {
+            throw new WeightFileException(
+                $"{where}the file has no '{FeatureCountKey}' metadata, so it was not written by FeatureScaler.Save. " +
+                "Load model weights with the model's LoadParameters, and save the scaler with FeatureScaler.Save.",
+                filePath: path);
+        }
+
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int count) || count < 1)
+        {
+            throw new WeightFileException($"{where}the metadata '{FeatureCountKey}' is '{text}', not a positive feature count.", filePath: path);
+        }
+
+        return count;
     }
 
     /// <summary>Scales row-major <paramref name="features"/> <c>[count, FeatureCount]</c> in place. Allocates nothing.</summary>

@@ -41,6 +41,27 @@ public enum Loss
     /// and the update is <c>w += lr · (t - y) · x</c>. The last layer must use <see cref="Activation.Step"/>.
     /// </summary>
     Perceptron = 4,
+    /// <summary><c>mean(|y - t|)</c> over all outputs (PyTorch's <c>L1Loss</c>).</summary>
+    MeanAbsoluteError = 5,
+    /// <summary>
+    /// Huber loss over all outputs: <c>½d²</c> where <c>|d| ≤ δ</c>, <c>δ(|d| - ½δ)</c> elsewhere, <c>d = y - t</c>
+    /// (PyTorch's <c>HuberLoss</c>; δ is <see cref="NetworkAttribute.HuberDelta"/>).
+    /// </summary>
+    Huber = 6,
+    /// <summary>Binary hinge loss on raw scores with targets 0/1 (as ±1): <c>mean(max(0, 1 - s·y))</c>.</summary>
+    Hinge = 7,
+    /// <summary>
+    /// Multi-class hinge loss on raw scores (PyTorch's <c>MultiMarginLoss</c>): per sample
+    /// <c>Σ_{j≠y} max(0, margin - z_y + z_j) / C</c>; the margin is <see cref="NetworkAttribute.HingeMargin"/>.
+    /// </summary>
+    MultiClassHinge = 8,
+    /// <summary>Poisson negative log-likelihood on log-rates <c>z</c> (PyTorch's <c>PoissonNLLLoss</c>): <c>mean(e^z - t·z)</c>.</summary>
+    Poisson = 9,
+    /// <summary>
+    /// Kullback–Leibler divergence <c>Σ t·(log t - log softmax(z))</c> per sample from target distributions to the
+    /// softmax of the logits, averaged over samples (PyTorch's <c>KLDivLoss</c>, <c>batchmean</c>). The last layer must be linear.
+    /// </summary>
+    KullbackLeibler = 10,
 }
 
 /// <summary>How a layer's weights are initialized. Biases start at zero.</summary>

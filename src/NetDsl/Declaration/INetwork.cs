@@ -41,13 +41,13 @@ public interface INetwork
 public interface ITrainableNetwork : INetwork
 {
     /// <summary>The mean loss of a batch against its targets (see the generated <c>ComputeLoss</c>).</summary>
-    float ComputeLoss(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, NetworkWorkspace workspace);
+    float ComputeLoss(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, NetworkWorkspace workspace, ReadOnlySpan<float> sampleWeights = default);
 
     /// <summary>Forward, loss and backward on a batch without updating parameters; returns the loss (see the generated <c>ComputeGradients</c>).</summary>
-    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, NetworkWorkspace workspace);
+    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, NetworkWorkspace workspace, ReadOnlySpan<float> sampleWeights = default);
 
     /// <summary>One step of training on a batch; returns the batch's mean loss (see the generated <c>TrainStep</c>).</summary>
-    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, IOptimizer optimizer, NetworkWorkspace workspace);
+    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, IOptimizer optimizer, NetworkWorkspace workspace, ReadOnlySpan<float> sampleWeights = default);
 }
 
 /// <summary>The base of every generated network's <c>Workspace</c>: buffers for one pass at a time, for one thread.</summary>
@@ -62,4 +62,10 @@ public abstract class NetworkWorkspace
 
     /// <summary>The largest batch this workspace holds.</summary>
     public int MaxBatchSize { get; }
+
+    /// <summary>
+    /// The outputs of the last forward pass (inference or training) through this workspace: its first
+    /// <c>B · OutputSize</c> values hold the pass's <c>B</c> samples, row by row.
+    /// </summary>
+    public abstract ReadOnlySpan<float> Outputs { get; }
 }

@@ -24,6 +24,18 @@ public sealed class NetworkAttribute : Attribute
     /// the network is generated for inference and manual backward passes only.
     /// </summary>
     public Loss Loss { get; set; }
+
+    /// <summary>
+    /// For <see cref="Loss.SoftmaxCrossEntropy"/>: mixes the targets with the uniform distribution,
+    /// <c>t' = (1 - ε)·t + ε/C</c> (PyTorch's <c>label_smoothing</c>). At least 0 and less than 1; default 0.
+    /// </summary>
+    public float LabelSmoothing { get; set; }
+
+    /// <summary>For <see cref="Loss.Huber"/>: where the loss turns from quadratic to linear. Positive; default 1.</summary>
+    public float HuberDelta { get; set; } = 1f;
+
+    /// <summary>For <see cref="Loss.MultiClassHinge"/>: the margin the right class's score must win by. Positive; default 1.</summary>
+    public float HingeMargin { get; set; } = 1f;
 }
 
 /// <summary>Declares the shape of one input sample. It must be the first layer attribute.</summary>

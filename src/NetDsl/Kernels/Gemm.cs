@@ -40,7 +40,7 @@ public static class Gemm
     /// </summary>
     public static void MultiplyTransposedB<TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation)
         where TActivation : struct, IActivation
-        => MultiplyTransposedBAt(a, b, bias, c, m, n, k, activation, SimdDispatch.Best);
+        => MultiplyTransposedBAt(a, b, bias, c, m, n, k, activation, m >= PanelMinRows ? SimdDispatch.Best : SimdDispatch.BestForStreaming);
 
     /// <summary><c>c[m,n] = a[m,k] · b[k,n]</c> (overwrites <paramref name="c"/>): a dense layer's input gradient <c>dx = dz · W</c>.</summary>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k)
@@ -187,27 +187,50 @@ public static class Gemm
     /// <summary>Rows of <c>b</c> per dot-product block.</summary>
     private const int DotRows = 8;
 
-    private static void DotProducts<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation)
+    /// <summary>
+    /// Weights (<c>n·k</c>) from which a matrix-vector product is split across threads: reading the weights is its
+    /// limit, and each core streams its share from its own cache.
+    /// </summary>
+    internal const int ParallelDotWeights = 1 << 16;
+
+    private static unsafe void DotProducts<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
-        ref float a0 = ref MemoryMarshal.GetReference(a);
-        ref float b0 = ref MemoryMarshal.GetReference(b);
-        ref float c0 = ref MemoryMarshal.GetReference(c);
-        nint peel = AlignmentPeel<TSimd, TVec>(ref b0, k);
+        int blocks = (n + DotRows - 1) / DotRows;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            var job = new PanelJob { A = pa, B = pb, C = pc, M = m, N = n, K = k };
+            int threads = (long)n * k >= ParallelDotWeights ? KernelOptions.MaxThreads : 1;
+            KernelPool.Run(in job, &DotBlocks<TSimd, TVec>, blocks, threads);
+        }
         for (int i = 0; i < m; i++)
+        {
+            FinishRows(bias, c.Slice(i * n, n), n, activation);
+        }
+    }
+
+    /// <summary><c>c[:, 8·start .. 8·end] = a · b[8·start .. 8·end, :]ᵀ</c>: one thread's share of blocks of 8 rows of <c>b</c>.</summary>
+    private static unsafe void DotBlocks<TSimd, TVec>(in PanelJob job, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        ref float a0 = ref Unsafe.AsRef<float>(job.A);
+        ref float b0 = ref Unsafe.AsRef<float>(job.B);
+        ref float c0 = ref Unsafe.AsRef<float>(job.C);
+        int n = job.N, k = job.K;
+        int jEnd = Math.Min(end * DotRows, n);
+        nint peel = AlignmentPeel<TSimd, TVec>(ref b0, k);
+        for (int i = 0; i < job.M; i++)
         {
             ref float x = ref Unsafe.Add(ref a0, i * (nint)k);
             ref float row = ref Unsafe.Add(ref c0, i * (nint)n);
-            int j = 0;
-            for (; j + DotRows <= n; j += DotRows)
+            int j = start * DotRows;
+            for (; j + DotRows <= jEnd; j += DotRows)
             {
                 Dot8<TSimd, TVec>(ref x, ref Unsafe.Add(ref b0, j * (nint)k), k, peel, ref Unsafe.Add(ref row, j));
             }
-            for (; j < n; j += 4)
+            for (; j < jEnd; j += 4)
             {
                 DotTile1x4<TSimd, TVec>(ref a0, ref b0, ref c0, i, j, n, k);
             }
-            FinishRows(bias, c.Slice(i * n, n), n, activation);
         }
     }
 
@@ -356,7 +379,7 @@ public static class Gemm
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // c = A · b where A(i, p) = a[i·aRowStride + p·aDepthStride]: broadcast-FMA ("axpy") panels.
+    // A few rows: c = A · b where A(i, p) = a[i·aRowStride + p·aDepthStride], broadcasting each A(i, p) into a row of b ("axpy").
     // ---------------------------------------------------------------------------------------------------------
 
     private static void Axpy(ReadOnlySpan<float> a, int aRowStride, int aDepthStride, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, SimdWidth width)

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetDsl.Kernels;
 
@@ -117,9 +118,38 @@ internal static unsafe class PanelGemm
                 TSimd.Store(TSimd.Load(ref source, TSimd.Count), ref destination, TSimd.Count);
             }
         }
+        else if (job.BDepthStride == 1 && valid == nr && Sse.IsSupported)
+        {
+            // B(p, j) = W[j, p], W row-major [n,k]: a transpose, by 4×4 blocks in SSE registers. p outer, so the
+            // block of pack being written and the 32 rows of W being read stay in L1.
+            float* w = job.B + j * job.BColumnStride;
+            nint ws = job.BColumnStride;
+            nint p = 0;
+            for (; p + 4 <= k; p += 4)
+            {
+                float* destination = rows + p * nr;
+                for (int c = 0; c < nr; c += 4)
+                {
+                    float* source = w + c * ws + p;
+                    Vector128<float> r0 = Sse.LoadVector128(source), r1 = Sse.LoadVector128(source + ws);
+                    Vector128<float> r2 = Sse.LoadVector128(source + 2 * ws), r3 = Sse.LoadVector128(source + 3 * ws);
+                    // r0 = (a0 a1 a2 a3), r1 = (b0 ..), ...: columns become (a_q b_q c_q d_q).
+                    Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackHigh(r0, r1); // a0 b0 a1 b1 | a2 b2 a3 b3
+                    Vector128<float> t2 = Sse.UnpackLow(r2, r3), t3 = Sse.UnpackHigh(r2, r3); // c0 d0 c1 d1 | c2 d2 c3 d3
+                    Sse.Store(destination + c, Sse.MoveLowToHigh(t0, t2));
+                    Sse.Store(destination + nr + c, Sse.MoveHighToLow(t2, t0));
+                    Sse.Store(destination + 2 * nr + c, Sse.MoveLowToHigh(t1, t3));
+                    Sse.Store(destination + 3 * nr + c, Sse.MoveHighToLow(t3, t1));
+                }
+            }
+            for (; p < k; p++)
+            {
+                for (int c = 0; c < nr; c++) rows[p * nr + c] = w[c * ws + p];
+            }
+        }
         else if (job.BDepthStride == 1)
         {
-            // B(p, j) = W[j, p], W row-major [n,k]: a transpose. Read each row of W once, write it down a column.
+            // The same transpose one float at a time (no SSE, or the last panel), row by row of W.
             for (int c = 0; c < valid; c++)
             {
                 float* w = job.B + (j + c) * job.BColumnStride;

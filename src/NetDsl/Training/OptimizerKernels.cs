@@ -9,11 +9,20 @@ namespace NetDsl;
 /// <summary>Shared checks of the optimizers: argument ranges, and binding an optimizer to one parameter buffer.</summary>
 internal static class OptimizerGuard
 {
-    /// <summary>Throws unless <paramref name="learningRate"/> is positive and finite.</summary>
+    /// <summary>Throws unless <paramref name="learningRate"/> is positive and finite (for constructors).</summary>
     public static float LearningRate(float learningRate, string parameterName)
         => float.IsFinite(learningRate) && learningRate > 0f
             ? learningRate
             : throw new ArgumentOutOfRangeException(parameterName, learningRate, "The learning rate must be positive and finite.");
+
+    /// <summary>
+    /// Throws unless <paramref name="learningRate"/> is finite and not negative (for the setter: a schedule such as cosine
+    /// annealing to <c>eta_min = 0</c> legitimately reaches 0, which PyTorch allows too).
+    /// </summary>
+    public static float ScheduledLearningRate(float learningRate, string parameterName)
+        => float.IsFinite(learningRate) && learningRate >= 0f
+            ? learningRate
+            : throw new ArgumentOutOfRangeException(parameterName, learningRate, "The learning rate must be finite and not negative.");
 
     /// <summary>Throws unless <paramref name="value"/> is in [0, 1).</summary>
     public static float UnitInterval(float value, string parameterName)
@@ -48,133 +57,273 @@ internal static class OptimizerGuard
     }
 }
 
-/// <summary>The optimizers' update loops, written once over <see cref="ISimd{TVec}"/>; the remainder runs at <see cref="SimdScalar"/>.</summary>
+/// <summary>
+/// One element-wise pass over an optimizer's buffers, written once over <see cref="ISimd{TVec}"/>. Implementations are
+/// ref structs holding references to the buffers and the step's scalars.
+/// </summary>
+internal interface IElementwiseUpdate
+{
+    /// <summary>Updates elements <c>[start, end)</c>, <c>TSimd.Count</c> at a time (<c>end - start</c> is a multiple of it).</summary>
+    void Update<TSimd, TVec>(nint start, nint end) where TSimd : struct, ISimd<TVec> where TVec : struct;
+}
+
+/// <summary>
+/// The optimizers' update loops. <see cref="Run"/> drives any <see cref="IElementwiseUpdate"/> at a chosen width:
+/// whole vectors first, then the remainder at <see cref="SimdScalar"/>.
+/// </summary>
 internal static class OptimizerKernels
 {
-    /// <summary><c>p -= lr · g</c>.</summary>
-    public static void Sgd(Span<float> parameters, ReadOnlySpan<float> gradients, float learningRate, SimdWidth width)
+    /// <summary>Runs <paramref name="update"/> over <paramref name="length"/> elements at <paramref name="width"/>.</summary>
+    public static void Run<TUpdate>(TUpdate update, int length, SimdWidth width) where TUpdate : IElementwiseUpdate, allows ref struct
     {
         switch (width)
         {
-            case SimdWidth.Vector512: Sgd<Simd512, Vector512<float>>(parameters, gradients, learningRate); break;
-            case SimdWidth.Vector256: Sgd<Simd256, Vector256<float>>(parameters, gradients, learningRate); break;
-            case SimdWidth.Vector128: Sgd<Simd128, Vector128<float>>(parameters, gradients, learningRate); break;
-            default: Sgd<SimdScalar, float>(parameters, gradients, learningRate); break;
+            case SimdWidth.Vector512: RunAt<TUpdate, Simd512, Vector512<float>>(update, length); break;
+            case SimdWidth.Vector256: RunAt<TUpdate, Simd256, Vector256<float>>(update, length); break;
+            case SimdWidth.Vector128: RunAt<TUpdate, Simd128, Vector128<float>>(update, length); break;
+            default: update.Update<SimdScalar, float>(0, length); break;
         }
     }
 
-    /// <summary><c>v = μ v + g; p -= lr · v</c>.</summary>
-    public static void SgdMomentum(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> velocity, float learningRate, float momentum, SimdWidth width)
+    private static void RunAt<TUpdate, TSimd, TVec>(TUpdate update, int length)
+        where TUpdate : IElementwiseUpdate, allows ref struct where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        switch (width)
-        {
-            case SimdWidth.Vector512: SgdMomentum<Simd512, Vector512<float>>(parameters, gradients, velocity, learningRate, momentum); break;
-            case SimdWidth.Vector256: SgdMomentum<Simd256, Vector256<float>>(parameters, gradients, velocity, learningRate, momentum); break;
-            case SimdWidth.Vector128: SgdMomentum<Simd128, Vector128<float>>(parameters, gradients, velocity, learningRate, momentum); break;
-            default: SgdMomentum<SimdScalar, float>(parameters, gradients, velocity, learningRate, momentum); break;
-        }
+        int vectorEnd = length - length % TSimd.Count;
+        update.Update<TSimd, TVec>(0, vectorEnd);
+        update.Update<SimdScalar, float>(vectorEnd, length);
     }
 
-    /// <summary>One Adam update with precomputed bias corrections; see <see cref="AdamStep"/>.</summary>
-    public static void Adam(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, in AdamStep step, SimdWidth width)
+    /// <summary>A reference to the first element of <paramref name="span"/> (a null reference for an empty span of a null array; never read then).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref float Ref(Span<float> span) => ref MemoryMarshal.GetReference(span);
+
+    /// <inheritdoc cref="Ref(Span{float})"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref float Ref(ReadOnlySpan<float> span) => ref MemoryMarshal.GetReference(span);
+}
+
+/// <summary>Plain SGD with coupled weight decay: <c>g' = g + wd·p; p -= lr·g'</c>.</summary>
+internal readonly ref struct SgdUpdate : IElementwiseUpdate
+{
+    private readonly ref float _p;
+    private readonly ref float _g;
+    private readonly float _negativeLearningRate;
+    private readonly float _weightDecay;
+
+    public SgdUpdate(Span<float> parameters, ReadOnlySpan<float> gradients, float learningRate, float weightDecay)
     {
-        switch (width)
-        {
-            case SimdWidth.Vector512: Adam<Simd512, Vector512<float>>(parameters, gradients, m, v, step); break;
-            case SimdWidth.Vector256: Adam<Simd256, Vector256<float>>(parameters, gradients, m, v, step); break;
-            case SimdWidth.Vector128: Adam<Simd128, Vector128<float>>(parameters, gradients, m, v, step); break;
-            default: Adam<SimdScalar, float>(parameters, gradients, m, v, step); break;
-        }
+        _p = ref OptimizerKernels.Ref(parameters);
+        _g = ref OptimizerKernels.Ref(gradients);
+        _negativeLearningRate = -learningRate;
+        _weightDecay = weightDecay;
     }
 
-    private static void Sgd<TSimd, TVec>(Span<float> parameters, ReadOnlySpan<float> gradients, float learningRate)
-        where TSimd : struct, ISimd<TVec> where TVec : struct
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Update<TSimd, TVec>(nint start, nint end) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        ref float p = ref MemoryMarshal.GetReference(parameters);
-        ref float g = ref MemoryMarshal.GetReference(gradients);
-        int vectorEnd = parameters.Length - parameters.Length % TSimd.Count;
-        Sgd<TSimd, TVec>(ref p, ref g, 0, vectorEnd, -learningRate);
-        Sgd<SimdScalar, float>(ref p, ref g, vectorEnd, parameters.Length, -learningRate);
-    }
-
-    private static void Sgd<TSimd, TVec>(ref float p, ref float g, nint start, nint end, float negativeLearningRate)
-        where TSimd : struct, ISimd<TVec> where TVec : struct
-    {
-        TVec scale = TSimd.Broadcast(negativeLearningRate);
+        TVec scale = TSimd.Broadcast(_negativeLearningRate), weightDecay = TSimd.Broadcast(_weightDecay);
         for (nint i = start; i < end; i += TSimd.Count)
         {
-            TSimd.Store(TSimd.MultiplyAdd(scale, TSimd.Load(ref g, i), TSimd.Load(ref p, i)), ref p, i);
+            TVec p = TSimd.Load(ref _p, i);
+            TVec g = TSimd.MultiplyAdd(weightDecay, p, TSimd.Load(ref _g, i));
+            TSimd.Store(TSimd.MultiplyAdd(scale, g, p), ref _p, i);
         }
     }
+}
 
-    private static void SgdMomentum<TSimd, TVec>(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> velocity, float learningRate, float momentum)
-        where TSimd : struct, ISimd<TVec> where TVec : struct
+/// <summary>
+/// SGD with momentum as PyTorch (no dampening): <c>g' = g + wd·p; v = μ·v + g'</c>, then <c>p -= lr·v</c>, or with
+/// Nesterov <c>p -= lr·(g' + μ·v)</c>.
+/// </summary>
+internal readonly ref struct SgdMomentumUpdate : IElementwiseUpdate
+{
+    private readonly ref float _p;
+    private readonly ref float _g;
+    private readonly ref float _v;
+    private readonly float _negativeLearningRate;
+    private readonly float _weightDecay;
+    private readonly float _momentum;
+    private readonly bool _nesterov;
+
+    public SgdMomentumUpdate(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> velocity, float learningRate, float weightDecay, float momentum, bool nesterov)
     {
-        ref float p = ref MemoryMarshal.GetReference(parameters);
-        ref float g = ref MemoryMarshal.GetReference(gradients);
-        ref float v = ref MemoryMarshal.GetReference(velocity);
-        int vectorEnd = parameters.Length - parameters.Length % TSimd.Count;
-        SgdMomentum<TSimd, TVec>(ref p, ref g, ref v, 0, vectorEnd, -learningRate, momentum);
-        SgdMomentum<SimdScalar, float>(ref p, ref g, ref v, vectorEnd, parameters.Length, -learningRate, momentum);
+        _p = ref OptimizerKernels.Ref(parameters);
+        _g = ref OptimizerKernels.Ref(gradients);
+        _v = ref OptimizerKernels.Ref(velocity);
+        _negativeLearningRate = -learningRate;
+        _weightDecay = weightDecay;
+        _momentum = momentum;
+        _nesterov = nesterov;
     }
 
-    private static void SgdMomentum<TSimd, TVec>(ref float p, ref float g, ref float v, nint start, nint end, float negativeLearningRate, float momentum)
-        where TSimd : struct, ISimd<TVec> where TVec : struct
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Update<TSimd, TVec>(nint start, nint end) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        TVec scale = TSimd.Broadcast(negativeLearningRate), mu = TSimd.Broadcast(momentum);
+        TVec scale = TSimd.Broadcast(_negativeLearningRate), weightDecay = TSimd.Broadcast(_weightDecay), mu = TSimd.Broadcast(_momentum);
         for (nint i = start; i < end; i += TSimd.Count)
         {
-            TVec velocity = TSimd.MultiplyAdd(mu, TSimd.Load(ref v, i), TSimd.Load(ref g, i));
-            TSimd.Store(velocity, ref v, i);
-            TSimd.Store(TSimd.MultiplyAdd(scale, velocity, TSimd.Load(ref p, i)), ref p, i);
+            TVec p = TSimd.Load(ref _p, i);
+            TVec g = TSimd.MultiplyAdd(weightDecay, p, TSimd.Load(ref _g, i));
+            TVec v = TSimd.MultiplyAdd(mu, TSimd.Load(ref _v, i), g);
+            TSimd.Store(v, ref _v, i);
+            TVec direction = _nesterov ? TSimd.MultiplyAdd(mu, v, g) : v;
+            TSimd.Store(TSimd.MultiplyAdd(scale, direction, p), ref _p, i);
         }
     }
+}
 
-    private static void Adam<TSimd, TVec>(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, in AdamStep step)
-        where TSimd : struct, ISimd<TVec> where TVec : struct
+/// <summary>
+/// Adagrad as PyTorch: <c>g' = g + wd·p; s += g'²; p -= clr·g' / (√s + ε)</c> with the decayed rate <c>clr</c> computed
+/// by the caller.
+/// </summary>
+internal readonly ref struct AdagradUpdate : IElementwiseUpdate
+{
+    private readonly ref float _p;
+    private readonly ref float _g;
+    private readonly ref float _sum;
+    private readonly float _negativeLearningRate;
+    private readonly float _weightDecay;
+    private readonly float _epsilon;
+
+    public AdagradUpdate(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> sum, float learningRate, float weightDecay, float epsilon)
     {
-        var state = new AdamState(ref MemoryMarshal.GetReference(parameters), ref MemoryMarshal.GetReference(gradients), ref MemoryMarshal.GetReference(m), ref MemoryMarshal.GetReference(v));
-        int vectorEnd = parameters.Length - parameters.Length % TSimd.Count;
-        state.Update<TSimd, TVec>(0, vectorEnd, step);
-        state.Update<SimdScalar, float>(vectorEnd, parameters.Length, step);
+        _p = ref OptimizerKernels.Ref(parameters);
+        _g = ref OptimizerKernels.Ref(gradients);
+        _sum = ref OptimizerKernels.Ref(sum);
+        _negativeLearningRate = -learningRate;
+        _weightDecay = weightDecay;
+        _epsilon = epsilon;
     }
 
-    /// <summary>References to the four buffers of one Adam step.</summary>
-    private readonly ref struct AdamState
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Update<TSimd, TVec>(nint start, nint end) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        private readonly ref float _p;
-        private readonly ref float _g;
-        private readonly ref float _m;
-        private readonly ref float _v;
-
-        public AdamState(ref float p, ref float g, ref float m, ref float v)
+        TVec scale = TSimd.Broadcast(_negativeLearningRate), weightDecay = TSimd.Broadcast(_weightDecay), epsilon = TSimd.Broadcast(_epsilon);
+        for (nint i = start; i < end; i += TSimd.Count)
         {
-            _p = ref p;
-            _g = ref g;
-            _m = ref m;
-            _v = ref v;
+            TVec p = TSimd.Load(ref _p, i);
+            TVec g = TSimd.MultiplyAdd(weightDecay, p, TSimd.Load(ref _g, i));
+            TVec sum = TSimd.MultiplyAdd(g, g, TSimd.Load(ref _sum, i));
+            TSimd.Store(sum, ref _sum, i);
+            TSimd.Store(TSimd.MultiplyAdd(scale, TSimd.Divide(g, TSimd.Add(TSimd.Sqrt(sum), epsilon)), p), ref _p, i);
         }
+    }
+}
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Update<TSimd, TVec>(nint start, nint end, in AdamStep step) where TSimd : struct, ISimd<TVec> where TVec : struct
+/// <summary>
+/// RMSprop as PyTorch: <c>g' = g + wd·p; s = α·s + (1-α)·g'²</c>; centered also <c>a = α·a + (1-α)·g'</c> and
+/// <c>d = √(s - a²) + ε</c>, else <c>d = √s + ε</c>; with momentum <c>b = μ·b + g'/d; p -= lr·b</c>, else
+/// <c>p -= lr·g'/d</c>.
+/// </summary>
+internal readonly ref struct RmspropUpdate : IElementwiseUpdate
+{
+    private readonly ref float _p;
+    private readonly ref float _g;
+    private readonly ref float _squareAverage;
+    private readonly ref float _gradientAverage;
+    private readonly ref float _buffer;
+    private readonly float _negativeLearningRate;
+    private readonly float _weightDecay;
+    private readonly float _alpha;
+    private readonly float _epsilon;
+    private readonly float _momentum;
+    private readonly bool _centered;
+    private readonly bool _hasMomentum;
+
+    /// <summary>Refers to the buffers; <paramref name="gradientAverage"/> is empty unless centered, <paramref name="buffer"/> empty without momentum.</summary>
+    public RmspropUpdate(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> squareAverage, Span<float> gradientAverage, Span<float> buffer,
+        float learningRate, float weightDecay, float alpha, float epsilon, float momentum)
+    {
+        _p = ref OptimizerKernels.Ref(parameters);
+        _g = ref OptimizerKernels.Ref(gradients);
+        _squareAverage = ref OptimizerKernels.Ref(squareAverage);
+        _gradientAverage = ref OptimizerKernels.Ref(gradientAverage);
+        _buffer = ref OptimizerKernels.Ref(buffer);
+        _negativeLearningRate = -learningRate;
+        _weightDecay = weightDecay;
+        _alpha = alpha;
+        _epsilon = epsilon;
+        _momentum = momentum;
+        _centered = !gradientAverage.IsEmpty;
+        _hasMomentum = !buffer.IsEmpty;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Update<TSimd, TVec>(nint start, nint end) where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        TVec scale = TSimd.Broadcast(_negativeLearningRate), weightDecay = TSimd.Broadcast(_weightDecay), epsilon = TSimd.Broadcast(_epsilon);
+        TVec alpha = TSimd.Broadcast(_alpha), oneMinusAlpha = TSimd.Broadcast(1f - _alpha), mu = TSimd.Broadcast(_momentum);
+        for (nint i = start; i < end; i += TSimd.Count)
         {
-            TVec beta1 = TSimd.Broadcast(step.Beta1), oneMinusBeta1 = TSimd.Broadcast(1f - step.Beta1);
-            TVec beta2 = TSimd.Broadcast(step.Beta2), oneMinusBeta2 = TSimd.Broadcast(1f - step.Beta2);
-            TVec inverseSqrtCorrection2 = TSimd.Broadcast(step.InverseSqrtBiasCorrection2);
-            TVec epsilon = TSimd.Broadcast(step.Epsilon);
-            TVec negativeStepSize = TSimd.Broadcast(-step.StepSize);
-            for (nint i = start; i < end; i += TSimd.Count)
+            TVec p = TSimd.Load(ref _p, i);
+            TVec g = TSimd.MultiplyAdd(weightDecay, p, TSimd.Load(ref _g, i));
+            TVec square = TSimd.MultiplyAdd(alpha, TSimd.Load(ref _squareAverage, i), TSimd.Multiply(oneMinusAlpha, TSimd.Multiply(g, g)));
+            TSimd.Store(square, ref _squareAverage, i);
+            TVec variance = square;
+            if (_centered)
             {
-                TVec g = TSimd.Load(ref _g, i);
-                // m = β1 m + (1 - β1) g;  v = β2 v + (1 - β2) g²
-                TVec m = TSimd.MultiplyAdd(beta1, TSimd.Load(ref _m, i), TSimd.Multiply(oneMinusBeta1, g));
-                TVec v = TSimd.MultiplyAdd(beta2, TSimd.Load(ref _v, i), TSimd.Multiply(oneMinusBeta2, TSimd.Multiply(g, g)));
-                TSimd.Store(m, ref _m, i);
-                TSimd.Store(v, ref _v, i);
-                // √v̂ + ε = √v / √(1 - β2^t) + ε;  p -= (lr / (1 - β1^t)) · m / (√v̂ + ε)
-                TVec denominator = TSimd.MultiplyAdd(TSimd.Sqrt(v), inverseSqrtCorrection2, epsilon);
-                TSimd.Store(TSimd.MultiplyAdd(negativeStepSize, TSimd.Divide(m, denominator), TSimd.Load(ref _p, i)), ref _p, i);
+                TVec mean = TSimd.MultiplyAdd(alpha, TSimd.Load(ref _gradientAverage, i), TSimd.Multiply(oneMinusAlpha, g));
+                TSimd.Store(mean, ref _gradientAverage, i);
+                // s - a² ≥ 0 in exact arithmetic; clamp the rounding below 0 that would make √ NaN.
+                variance = TSimd.Subtract(square, TSimd.Multiply(mean, mean));
+                variance = TSimd.IfGreaterThan(variance, TSimd.Zero, variance, TSimd.Zero);
             }
+            TVec direction = TSimd.Divide(g, TSimd.Add(TSimd.Sqrt(variance), epsilon));
+            if (_hasMomentum)
+            {
+                direction = TSimd.MultiplyAdd(mu, TSimd.Load(ref _buffer, i), direction);
+                TSimd.Store(direction, ref _buffer, i);
+            }
+            TSimd.Store(TSimd.MultiplyAdd(scale, direction, p), ref _p, i);
+        }
+    }
+}
+
+/// <summary>
+/// One Adam or AdamW update with precomputed bias corrections (see <see cref="AdamStep"/>):
+/// <c>g' = g + wd_coupled·p; p *= DecoupledScale; m = β1·m + (1-β1)·g'; v = β2·v + (1-β2)·g'²;
+/// p -= StepSize·m / (√v·InverseSqrtBiasCorrection2 + ε)</c>.
+/// </summary>
+internal readonly ref struct AdamUpdate : IElementwiseUpdate
+{
+    private readonly ref float _p;
+    private readonly ref float _g;
+    private readonly ref float _m;
+    private readonly ref float _v;
+    private readonly AdamStep _step;
+
+    public AdamUpdate(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, AdamStep step)
+    {
+        _p = ref OptimizerKernels.Ref(parameters);
+        _g = ref OptimizerKernels.Ref(gradients);
+        _m = ref OptimizerKernels.Ref(m);
+        _v = ref OptimizerKernels.Ref(v);
+        _step = step;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Update<TSimd, TVec>(nint start, nint end) where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        TVec beta1 = TSimd.Broadcast(_step.Beta1), oneMinusBeta1 = TSimd.Broadcast(1f - _step.Beta1);
+        TVec beta2 = TSimd.Broadcast(_step.Beta2), oneMinusBeta2 = TSimd.Broadcast(1f - _step.Beta2);
+        TVec inverseSqrtCorrection2 = TSimd.Broadcast(_step.InverseSqrtBiasCorrection2);
+        TVec epsilon = TSimd.Broadcast(_step.Epsilon);
+        TVec negativeStepSize = TSimd.Broadcast(-_step.StepSize);
+        TVec coupledDecay = TSimd.Broadcast(_step.CoupledWeightDecay), decoupledScale = TSimd.Broadcast(_step.DecoupledScale);
+        for (nint i = start; i < end; i += TSimd.Count)
+        {
+            TVec p = TSimd.Load(ref _p, i);
+            // Adam's L2 penalty enters the gradient; AdamW's decay shrinks the parameter before the update.
+            TVec g = TSimd.MultiplyAdd(coupledDecay, p, TSimd.Load(ref _g, i));
+            p = TSimd.Multiply(decoupledScale, p);
+            // m = β1 m + (1 - β1) g;  v = β2 v + (1 - β2) g²
+            TVec m = TSimd.MultiplyAdd(beta1, TSimd.Load(ref _m, i), TSimd.Multiply(oneMinusBeta1, g));
+            TVec v = TSimd.MultiplyAdd(beta2, TSimd.Load(ref _v, i), TSimd.Multiply(oneMinusBeta2, TSimd.Multiply(g, g)));
+            TSimd.Store(m, ref _m, i);
+            TSimd.Store(v, ref _v, i);
+            // √v̂ + ε = √v / √(1 - β2^t) + ε;  p -= (lr / (1 - β1^t)) · m / (√v̂ + ε)
+            TVec denominator = TSimd.MultiplyAdd(TSimd.Sqrt(v), inverseSqrtCorrection2, epsilon);
+            TSimd.Store(TSimd.MultiplyAdd(negativeStepSize, TSimd.Divide(m, denominator), p), ref _p, i);
         }
     }
 }
@@ -182,5 +331,7 @@ internal static class OptimizerKernels
 /// <summary>
 /// The scalars of one Adam step <c>t</c>: <c>StepSize = lr / (1 - β1^t)</c> folds in the first bias correction and
 /// <c>InverseSqrtBiasCorrection2 = 1 / √(1 - β2^t)</c> the second, as in PyTorch's implementation.
+/// <c>CoupledWeightDecay</c> is Adam's L2 term added to the gradient, <c>DecoupledScale = 1 - lr·wd</c> AdamW's
+/// shrinking of the parameters (1 for Adam).
 /// </summary>
-internal readonly record struct AdamStep(float Beta1, float Beta2, float Epsilon, float StepSize, float InverseSqrtBiasCorrection2);
+internal readonly record struct AdamStep(float Beta1, float Beta2, float Epsilon, float StepSize, float InverseSqrtBiasCorrection2, float CoupledWeightDecay, float DecoupledScale);

@@ -50,6 +50,9 @@ namespace Demo
                 Layer4Output = new float[maxBatchSize * 10];
                 Layer4Gradient = new float[maxBatchSize * 10];
             }
+
+            /// <inheritdoc/>
+            public override global::System.ReadOnlySpan<float> Outputs => Layer4Output;
         }
     }
 }

@@ -53,13 +53,17 @@ partial class SpamFilter
     }
 
     /// <summary>The <see cref="global::NetDsl.Loss.BinaryCrossEntropy"/> loss of the network on a batch against <paramref name="targets"/> (<c>B</c> rows of <see cref="OutputSize"/>), without training.</summary>
+    /// <param name="inputs"><c>B</c> samples of <see cref="InputSize"/> values.</param>
+    /// <param name="targets"><c>B</c> rows of <see cref="OutputSize"/> target values (one-hot rows for classes).</param>
+    /// <param name="workspace">Holds the pass's activations; its batch size must be at least <c>B</c>.</param>
+    /// <param name="sampleWeights">Empty, or one weight per sample (such as its class's weight on imbalanced data): the loss is then <c>Σ w·ℓ / Σ w</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
-    public float ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace)
+    public float ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace, global::System.ReadOnlySpan<float> sampleWeights = default)
     {
         int batch = BatchSizeOf(inputs, workspace);
         CheckOutputLength(targets.Length, batch, nameof(targets));
         ForwardCore(inputs, batch, workspace);
-        return global::NetDsl.Kernels.LossFunctions.BinaryCrossEntropy(workspace.Layer1Output.AsSpan(0, batch * 1), targets, default);
+        return global::NetDsl.Kernels.LossFunctions.BinaryCrossEntropy(workspace.Layer1Output.AsSpan(0, batch * 1), targets, default, outputs: 1, sampleWeights);
     }
 
     /// <summary>
@@ -68,17 +72,21 @@ partial class SpamFilter
     /// the gradients can be clipped or checked before an optimizer step. Allocates nothing.
     /// </summary>
     /// <exception cref="global::System.ArithmeticException">The loss is NaN or infinite.</exception>
+    /// <param name="inputs"><c>B</c> samples of <see cref="InputSize"/> values.</param>
+    /// <param name="targets"><c>B</c> rows of <see cref="OutputSize"/> target values (one-hot rows for classes).</param>
+    /// <param name="workspace">Holds the pass's activations; its batch size must be at least <c>B</c>.</param>
+    /// <param name="sampleWeights">Empty, or one weight per sample (such as its class's weight on imbalanced data): the loss is then <c>Σ w·ℓ / Σ w</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
-    public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace)
+    public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace, global::System.ReadOnlySpan<float> sampleWeights = default)
     {
         int batch = BatchSizeOf(inputs, workspace);
         CheckOutputLength(targets.Length, batch, nameof(targets));
         ForwardCore(inputs, batch, workspace);
 
         // L = mean(max(z,0) − z·t + log(1 + e^−|z|)) with logits z = y1;  dL/dy1 = (σ(z) − t) / (B·OutputSize)
-        float loss = global::NetDsl.Kernels.LossFunctions.BinaryCrossEntropy(workspace.Layer1Output.AsSpan(0, batch * 1), targets, workspace.Layer1Gradient.AsSpan(0, batch * 1));
+        float loss = global::NetDsl.Kernels.LossFunctions.BinaryCrossEntropy(workspace.Layer1Output.AsSpan(0, batch * 1), targets, workspace.Layer1Gradient.AsSpan(0, batch * 1), outputs: 1, sampleWeights);
         if (!float.IsFinite(loss))
-            throw new global::System.ArithmeticException($"The loss of this batch is {loss}: training diverged, or the inputs or targets hold NaN or infinity. Check the data, scale the inputs, or lower the learning rate.");
+            throw new global::System.ArithmeticException($"The loss of this batch is {loss}: {WhereNonFiniteStarts(inputs, batch, workspace)}. Check the data, scale the inputs, or lower the learning rate.");
 
         BackwardCore(inputs, batch, default, workspace);
         return loss;
@@ -89,12 +97,29 @@ partial class SpamFilter
     /// <paramref name="optimizer"/>. Returns the batch's mean loss (before the update). Allocates nothing.
     /// </summary>
     /// <exception cref="global::System.ArithmeticException">The loss is NaN or infinite; the parameters are left as they were.</exception>
+    /// <param name="inputs"><c>B</c> samples of <see cref="InputSize"/> values.</param>
+    /// <param name="targets"><c>B</c> rows of <see cref="OutputSize"/> target values (one-hot rows for classes).</param>
+    /// <param name="optimizer">Updates <see cref="Parameters"/> from <see cref="Gradients"/>.</param>
+    /// <param name="workspace">Holds the pass's activations; its batch size must be at least <c>B</c>.</param>
+    /// <param name="sampleWeights">Empty, or one weight per sample (such as its class's weight on imbalanced data): the loss is then <c>Σ w·ℓ / Σ w</c>.</param>
     [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
-    public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::NetDsl.IOptimizer optimizer, Workspace workspace)
+    public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, global::NetDsl.IOptimizer optimizer, Workspace workspace, global::System.ReadOnlySpan<float> sampleWeights = default)
     {
         global::System.ArgumentNullException.ThrowIfNull(optimizer);
-        float loss = ComputeGradients(inputs, targets, workspace);
+        float loss = ComputeGradients(inputs, targets, workspace, sampleWeights);
         optimizer.Step(_parameters, _gradients);
         return loss;
+    }
+
+    /// <summary>After a non-finite loss in a training pass: the first layer whose output is NaN or infinite, or else the data.</summary>
+    private static string WhereNonFiniteStarts(global::System.ReadOnlySpan<float> inputs, int batch, Workspace workspace)
+    {
+        if (!global::NetDsl.NonFiniteCheck.IsFinite(inputs))
+            return "the inputs hold NaN or infinity";
+        if (!global::NetDsl.NonFiniteCheck.IsFinite(workspace.Layer0Output.AsSpan(0, batch * 8)))
+            return "layer 0 ('fc1', Dense ReLU) is the first to output NaN or infinity: training diverged";
+        if (!global::NetDsl.NonFiniteCheck.IsFinite(workspace.Layer1Output.AsSpan(0, batch * 1)))
+            return "layer 1 ('fc2', Dense Identity) is the first to output NaN or infinity: training diverged";
+        return "every layer's output is finite, so the targets (or sample weights) hold NaN or infinity, or the loss overflowed";
     }
 }

@@ -30,5 +30,8 @@ partial class SpamFilter
             Layer1Output = new float[maxBatchSize * 1];
             Layer1Gradient = new float[maxBatchSize * 1];
         }
+
+        /// <inheritdoc/>
+        public override global::System.ReadOnlySpan<float> Outputs => Layer1Output;
     }
 }

@@ -26,6 +26,9 @@ namespace Demo
                 Layer0Output = new float[maxBatchSize * 1];
                 Layer0Gradient = new float[maxBatchSize * 1];
             }
+
+            /// <inheritdoc/>
+            public override global::System.ReadOnlySpan<float> Outputs => Layer0Output;
         }
     }
 }

@@ -32,6 +32,9 @@ namespace Demo.Regression
                 Layer1Output = new float[maxBatchSize * 1];
                 Layer1Gradient = new float[maxBatchSize * 1];
             }
+
+            /// <inheritdoc/>
+            public override global::System.ReadOnlySpan<float> Outputs => Layer1Output;
         }
     }
 }

@@ -53,6 +53,9 @@ namespace Demo
                 Layer3Gradient = new float[maxBatchSize * 10];
                 Random = new global::NetDsl.Kernels.DropoutRandom(seed);
             }
+
+            /// <inheritdoc/>
+            public override global::System.ReadOnlySpan<float> Outputs => Layer3Output;
         }
     }
 }

@@ -32,6 +32,9 @@ namespace Demo
                 Layer1Output = new float[maxBatchSize * 10];
                 Layer1Gradient = new float[maxBatchSize * 10];
             }
+
+            /// <inheritdoc/>
+            public override global::System.ReadOnlySpan<float> Outputs => Layer1Output;
         }
     }
 }

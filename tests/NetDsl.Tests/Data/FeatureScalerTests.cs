@@ -97,4 +97,44 @@ public sealed class FeatureScalerTests
         Assert.Throws<ArgumentException>(() => fitted.Transform(new float[3]));
         Assert.Throws<ArgumentException>(() => fitted.Transform(new Dataset(new float[3], 3, new float[1], 1)));
     }
+
+    [Fact]
+    public void Saved_scaler_round_trips_through_a_safetensors_file_and_a_stream()
+    {
+        Dataset wine = SklearnCsv.Load(DataTestFiles.Tabular("wine_data.csv"));
+        FeatureScaler scaler = FeatureScaler.FitStandardization(wine);
+        using var files = new DataTestFiles();
+        string path = System.IO.Path.Combine(files.Directory, "wine.scaler.safetensors");
+
+        scaler.Save(path);
+        FeatureScaler loaded = FeatureScaler.Load(path);
+        Assert.Equal(scaler.Offsets.ToArray(), loaded.Offsets.ToArray());
+        Assert.Equal(scaler.Scales.ToArray(), loaded.Scales.ToArray());
+        Assert.Equal(scaler.Transform(wine).Features.ToArray(), loaded.Transform(wine).Features.ToArray());
+
+        // The file holds the two named tensors, readable by any safetensors reader.
+        var buffer = new float[26];
+        NetDsl.Serialization.SafeTensors.Load(path, buffer,
+            [new("scaler.offsets", 0, [13]), new("scaler.scales", 13, [13])]);
+        Assert.Equal(scaler.Offsets.ToArray(), buffer[..13]);
+        Assert.Equal(scaler.Scales.ToArray(), buffer[13..]);
+
+        using var stream = new System.IO.MemoryStream();
+        scaler.Save(stream);
+        stream.Position = 0;
+        Assert.Equal(scaler.Scales.ToArray(), FeatureScaler.Load(stream).Scales.ToArray());
+    }
+
+    [Fact]
+    public void Loading_a_file_that_is_not_a_scaler_says_so()
+    {
+        using var files = new DataTestFiles();
+        string path = System.IO.Path.Combine(files.Directory, "weights.safetensors");
+        NetDsl.Serialization.SafeTensors.Save(path, [1f, 2f], [new("0.weight", 0, [2])]);
+
+        var e = Assert.Throws<NetDsl.Serialization.WeightFileException>(() => FeatureScaler.Load(path));
+        Assert.Contains("FeatureScaler.Save", e.Message);
+        Assert.Contains(path, e.Message);
+        Assert.Throws<System.IO.FileNotFoundException>(() => FeatureScaler.Load(System.IO.Path.Combine(files.Directory, "none.safetensors")));
+    }
 }

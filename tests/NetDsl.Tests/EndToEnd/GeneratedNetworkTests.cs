@@ -224,6 +224,8 @@ public class GeneratedNetworkTests
     {
         public float[] Gradients { get; private set; } = [];
 
+        public float LearningRate { get; set; }
+
         public void Step(Span<float> parameters, ReadOnlySpan<float> gradients) => Gradients = gradients.ToArray();
     }
 

@@ -53,4 +53,33 @@ public class AllocationTests
             adam.Step(a, dx);
         }
     }
+
+    [Fact]
+    public void ProductsSplitAcrossThreadsDoNotAllocate()
+    {
+        const int m = 64, n = 200, k = 300; // above KernelPool.MinParallelFlops
+        var random = new Random(61);
+        float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
+        float[] c = new float[m * n], dx = new float[m * k], dw = new float[n * k];
+        int saved = KernelOptions.MaxThreads;
+        try
+        {
+            KernelOptions.MaxThreads = 2;
+            RunAll();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            RunAll();
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally
+        {
+            KernelOptions.MaxThreads = saved;
+        }
+
+        void RunAll()
+        {
+            Gemm.MultiplyTransposedB(a, b, bias, c, m, n, k, new ReLUActivation());
+            Gemm.Multiply(c, b, dx, m, k, n);
+            Gemm.MultiplyTransposedA(c, a, dw, n, k, m);
+        }
+    }
 }

@@ -45,6 +45,107 @@ public class GemmTests
     }
 
     [Theory, MemberData(nameof(Widths))]
+    public void ProductsMatchReferenceAroundPanelEdges(string widthName)
+    {
+        // Panels are 2 vectors wide and tiles 6 rows high: sizes just below, at and above several multiples of both,
+        // and depths that are not a multiple of the 4×4 transposing pack.
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(5);
+        foreach (var (m, n, k) in new[] { (4, 32, 16), (6, 33, 7), (11, 31, 13), (12, 64, 4), (13, 65, 130), (3, 129, 96), (40, 96, 257) })
+        {
+            CheckAll(random, m, n, k, withBias: true, width);
+        }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
+    public void MatrixVectorLoadsAtEveryAlignment(string widthName)
+    {
+        // The batch-1 path peels leading terms so its loads of b start on a cache line; shifting b through every
+        // float offset of a 64-byte line runs every peel length.
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(6);
+        const int m = 1, n = 19, k = 64;
+        float[] a = TestData.Uniform(random, m * k), bias = TestData.Uniform(random, n);
+        float[] buffer = TestData.Uniform(random, n * k + 16);
+        for (int offset = 0; offset < 16; offset++)
+        {
+            ReadOnlySpan<float> b = buffer.AsSpan(offset, n * k);
+            double[] bd = ScalarReference.ToDouble(b.ToArray());
+            double[] expected = ScalarReference.DenseForward(ScalarReference.ToDouble(a), bd, ScalarReference.ToDouble(bias), m, k, n);
+            double[] terms = ScalarReference.DenseForward(Abs(a), Abs(b.ToArray()), Abs(bias), m, k, n);
+            var c = new float[m * n];
+            Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new IdentityActivation(), width);
+            TestData.Near(expected, c, i => Bound(k, terms[i]), $"a·bᵀ offset={offset} {width}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
+    public void ThreadsGiveBitIdenticalResults(string widthName)
+    {
+        // Large enough to be split across threads; each element is computed by one thread in one order, so the
+        // results must not depend on the thread count, and must match the reference.
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(7);
+        const int m = 70, n = 250, k = 300;
+        Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
+        float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
+        float[] bNN = TestData.Uniform(random, k * n), aTN = TestData.Uniform(random, k * m);
+        Assert.True((long)n * k >= Gemm.ParallelDotWeights); // the batch-1 path splits too
+        float[][] Run()
+        {
+            float[] forward = new float[m * n], leaky = new float[m * n], product = new float[m * n], transposedA = new float[m * n];
+            float[] single = new float[n];
+            Gemm.MultiplyTransposedBAt(a.AsSpan(0, k), b, bias, single, 1, n, k, new ReLUActivation(), width);
+            Gemm.MultiplyTransposedBAt(a, b, bias, forward, m, n, k, new IdentityActivation(), width);
+            Gemm.MultiplyTransposedBAt(a, b, bias, leaky, m, n, k, new LeakyReLUActivation(0.1f), width);
+            Gemm.MultiplyAt(a, bNN, product, m, n, k, width);
+            Gemm.MultiplyTransposedAAt(aTN, bNN, transposedA, m, n, k, width);
+            return [forward, leaky, product, transposedA, single];
+        }
+
+        int saved = KernelOptions.MaxThreads;
+        float[][] one, two, three;
+        try
+        {
+            KernelOptions.MaxThreads = 1;
+            one = Run();
+            KernelOptions.MaxThreads = 2;
+            two = Run();
+            KernelOptions.MaxThreads = 3;
+            three = Run();
+        }
+        finally
+        {
+            KernelOptions.MaxThreads = saved;
+        }
+        for (int r = 0; r < one.Length; r++)
+        {
+            Assert.Equal(one[r], two[r]);
+            Assert.Equal(one[r], three[r]);
+        }
+
+        double[] expected = ScalarReference.DenseForward(ScalarReference.ToDouble(a), ScalarReference.ToDouble(b), ScalarReference.ToDouble(bias), m, k, n);
+        double[] terms = ScalarReference.DenseForward(Abs(a), Abs(b), Abs(bias), m, k, n);
+        TestData.Near(expected, two[0], i => Bound(k, terms[i]), $"a·bᵀ on 2 threads {width}");
+        double[] leakyExpected = ScalarReference.Activate(Activation.LeakyReLU, expected, n, leakySlope: 0.1f);
+        TestData.Near(leakyExpected, two[1], i => Bound(k, terms[i]), $"leaky a·bᵀ on 2 threads {width}");
+        double[] singleExpected = ScalarReference.Activate(Activation.ReLU, expected.AsSpan(0, n).ToArray(), n);
+        TestData.Near(singleExpected, two[4], i => Bound(k, terms[i]), $"batch-1 relu a·bᵀ on 2 threads {width}");
+        expected = ScalarReference.MatMul(ScalarReference.ToDouble(a), ScalarReference.ToDouble(bNN), m, n, k);
+        terms = ScalarReference.MatMul(Abs(a), Abs(bNN), m, n, k);
+        TestData.Near(expected, two[2], i => Bound(k, terms[i]), $"a·b on 2 threads {width}");
+        expected = ScalarReference.MatMulTransposedA(ScalarReference.ToDouble(aTN), ScalarReference.ToDouble(bNN), m, n, k);
+        terms = ScalarReference.MatMulTransposedA(Abs(aTN), Abs(bNN), m, n, k);
+        TestData.Near(expected, two[3], i => Bound(k, terms[i]), $"aᵀ·b on 2 threads {width}");
+    }
+
+    [Fact]
+    public void MaxThreadsRejectsLessThanOne()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelOptions.MaxThreads = 0);
+    }
+
+    [Theory, MemberData(nameof(Widths))]
     public void SumRowsMatchesReference(string widthName)
     {
         SimdWidth width = TestData.Width(widthName);

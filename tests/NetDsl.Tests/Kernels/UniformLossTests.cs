@@ -293,6 +293,44 @@ public class UniformLossTests
         Assert.Contains("targets[1] is -0.5", e.Message);
     }
 
+    [Fact]
+    public void NoLossAllocatesAndClassWeightsFillABatchWithoutAllocating()
+    {
+        const int rows = 9, outputs = 5;
+        var random = new Random(42);
+        float[] y = TestData.Uniform(random, rows * outputs), g = new float[y.Length], w = new float[rows];
+        (_, float[] oneHot) = Distributions(oneHot: true)(random, rows, outputs);
+        (_, float[] bits) = BinaryTargets(0, soft: false)(random, rows, outputs);
+        float[] classWeights = NetDsl.Data.ClassWeights.Balanced([0, 1, 1, 2, 2, 2, 3, 4, 4], outputs);
+        int[] labels = [4, 3, 2, 1, 0, 0, 1, 2, 3];
+
+        RunAll();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        RunAll();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        void RunAll()
+        {
+            NetDsl.Data.ClassWeights.ToSampleWeights(classWeights, labels, w);
+            Run(default);
+            Run(w);
+        }
+
+        void Run(ReadOnlySpan<float> weights)
+        {
+            LossFunctions.MeanSquaredError(y, oneHot, g, outputs, weights);
+            LossFunctions.MeanAbsoluteError(y, oneHot, g, outputs, weights);
+            LossFunctions.Huber(y, oneHot, g, outputs, weights, 0.5f);
+            LossFunctions.BinaryCrossEntropy(y, bits, g, outputs, weights);
+            LossFunctions.SoftmaxCrossEntropy(y, oneHot, g, outputs, weights, 0.1f);
+            LossFunctions.Hinge(y, bits, g, outputs, weights);
+            LossFunctions.MultiClassHinge(y, oneHot, g, outputs, weights);
+            LossFunctions.Poisson(y, bits, g, outputs, weights);
+            LossFunctions.KullbackLeibler(y, oneHot, g, outputs, weights);
+            LossFunctions.Perceptron(bits, oneHot, g, outputs, weights);
+        }
+    }
+
     // ------------------------------------------------------------------ Data generators
 
     private static float[] RandomWeights(Random random, int rows)

@@ -83,3 +83,39 @@ public partial class Regularized;
 [Dense(300, Activation.Tanh, Initializer = Initializer.Normal, InitializerScale = 0.5f, BiasInitializer = Initializer.Constant, BiasValue = 0.1f)]
 [Dense(100, Initializer = Initializer.Uniform, InitializerScale = 0.3f, BiasInitializer = Initializer.LeCunUniform)]
 public partial class CustomInitialization;
+
+/// <summary>Breast cancer (30 measurements, malignant 212 / benign 357): 30 → 16 ReLU → 2 logits.</summary>
+[Network(Loss = Loss.SoftmaxCrossEntropy)]
+[Input(30)]
+[Dense(16, Activation.ReLU)]
+[Dense(2)]
+public partial class BreastCancerClassifier;
+
+/// <summary>Wine (13 chemical measurements on very different scales, 3 cultivars): 13 → 16 tanh → 3 logits.</summary>
+[Network(Loss = Loss.SoftmaxCrossEntropy)]
+[Input(13)]
+[Dense(16, Activation.Tanh)]
+[Dense(3)]
+public partial class WineClassifier;
+
+/// <summary>Digits with dropout, for early stopping: 64 → 128 ReLU → dropout 0.2 → 10.</summary>
+[Network(Loss = Loss.SoftmaxCrossEntropy)]
+[Input(64)]
+[Dense(128, Activation.ReLU)]
+[Dropout(0.2f)]
+[Dense(10)]
+public partial class DigitsWithDropout;
+
+/// <summary>Iris with dropout, for the determinism test: the seed must fix the dropout masks too.</summary>
+[Network(Loss = Loss.SoftmaxCrossEntropy)]
+[Input(4)]
+[Dense(16, Activation.ReLU)]
+[Dropout(0.3f)]
+[Dense(3)]
+public partial class DigitsWithDropoutIris;
+
+/// <summary>Plain linear regression on 10 features.</summary>
+[Network(Loss = Loss.MeanSquaredError)]
+[Input(10)]
+[Dense(1)]
+public partial class LinearRegression10;
