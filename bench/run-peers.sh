@@ -3,6 +3,7 @@
 # writes bench/RESULTS.md. About 3-5 minutes after the first restore (TorchSharp-cpu is ~600 MB).
 # Usage: bench/run-peers.sh [--quick]     (--quick: short timing blocks, a smoke test, written to /tmp/RESULTS.quick.md)
 #        PEERS_WAIT_IDLE=15 bench/run-peers.sh   waits up to 15 minutes for the machine to go idle before timing
+#        PEERS_ATTEMPTS=3 ...                    reruns until other processes used < 5 % of the CPUs, keeps the quietest
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -26,12 +27,13 @@ busy_percent() {
   local idle=$(( (b[4]+b[5]) - (a[4]+a[5]) ))
   echo $(( 100 * busy / (busy + idle + 1) ))
 }
-if [[ -n "${PEERS_WAIT_IDLE:-}" ]]; then
-  deadline=$(( $(date +%s) + 60 * PEERS_WAIT_IDLE ))
+wait_idle() {
+  local deadline=$(( $(date +%s) + 60 * PEERS_WAIT_IDLE )) busy
   while busy=$(busy_percent); (( busy >= 10 )) && (( $(date +%s) < deadline )); do
     echo "machine ${busy} % busy: waiting for it to go idle"
   done
-fi
+}
+if [[ -n "${PEERS_WAIT_IDLE:-}" ]]; then wait_idle; fi
 
 # Tier methods up as soon as they are hot, so the warm-up reaches steady-state (tier-1, PGO) code quickly even while
 # the peers keep the JIT busy; steady-state code is the same as with the default delay.
@@ -41,5 +43,21 @@ export DOTNET_TC_CallCountingDelayMs=0
 dll="$(dirname "$project")/bin/Release/net10.0/NetDsl.PeerBenchmarks.dll"
 out="$here/RESULTS.md"
 if [[ "${1:-}" == "--quick" ]]; then out="${TMPDIR:-/tmp}/RESULTS.quick.md"; fi
-dotnet "$dll" --out "$out" "$@" > /dev/null
-echo "wrote $out"
+# Up to PEERS_ATTEMPTS runs (default 1): stop at the first where other processes used under 5 % of the CPUs, and keep
+# the quietest run otherwise.
+best_share=""
+for attempt in $(seq 1 "${PEERS_ATTEMPTS:-1}"); do
+  if [[ -n "${PEERS_WAIT_IDLE:-}" ]] && (( attempt > 1 )); then wait_idle; fi
+  candidate="$(mktemp)"
+  status=0
+  dotnet "$dll" --out "$candidate" "$@" > /dev/null || status=$?
+  share="$(sed -n 's/^- CPU used by other processes during the run: \([0-9.]*\) %.*/\1/p' "$candidate")"
+  echo "attempt $attempt: other processes used ${share:-?} % of the CPUs"
+  if [[ -z "$best_share" ]] || awk -v a="$share" -v b="$best_share" 'BEGIN { exit !(a < b) }'; then
+    best_share="$share"; best_status=$status; cp "$candidate" "$out"
+  fi
+  rm -f "$candidate"
+  if awk -v a="$share" 'BEGIN { exit !(a < 5) }'; then break; fi
+done
+echo "wrote $out (other processes: $best_share % of the CPUs)"
+exit "$best_status"

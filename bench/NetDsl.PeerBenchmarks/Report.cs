@@ -121,10 +121,13 @@ internal sealed class Report
 
         md.AppendLine("## Targets of issue 3");
         md.AppendLine();
-        md.AppendLine("| target | measured | result |");
-        md.AppendLine("|---|---|---|");
-        foreach (var (target, measured, pass) in Targets())
-            md.AppendLine($"| {target} | {measured} | {(pass is null ? "n/a" : pass.Value ? "PASS" : "**FAIL**")} |");
+        md.AppendLine("Judged on the median times. The last column judges the same target on each engine's fastest block instead: where the two differ, the run was too noisy to decide that target.");
+        md.AppendLine();
+        md.AppendLine("| target | measured (medians) | result | from the fastest blocks |");
+        md.AppendLine("|---|---|---|---|");
+        var fromMinimum = Targets(useMinimum: true).ToList();
+        foreach (var ((target, measured, pass), (_, measuredMin, passMin)) in Targets(useMinimum: false).Zip(fromMinimum))
+            md.AppendLine($"| {target} | {measured} | {Verdict(pass)} | {measuredMin}: {Verdict(passMin)} |");
         md.AppendLine();
 
         md.AppendLine("## Appendix: every measurement");
@@ -141,9 +144,18 @@ internal sealed class Report
         return md.ToString();
     }
 
-    private IEnumerable<(string Target, string Measured, bool? Pass)> Targets()
+    private static string Verdict(bool? pass) => pass is null ? "n/a" : pass.Value ? "PASS" : "**FAIL**";
+
+    private IEnumerable<(string Target, string Measured, bool? Pass)> Targets(bool useMinimum)
     {
-        Row? Find(int threads, string start) => Tables.TryGetValue(threads, out var rows) ? rows.FirstOrDefault(r => r.Workload.StartsWith(start, StringComparison.Ordinal)) : null;
+        // The same row with each measurement's median replaced by its minimum.
+        Row? Fastest(Row? row)
+        {
+            static Measurement? Min(Measurement? m) => m is null ? null : m with { Median = m.Min };
+            return row is null || !useMinimum ? row : row with { NetDsl = Min(row.NetDsl), Torch = Min(row.Torch), Ort = Min(row.Ort) };
+        }
+
+        Row? Find(int threads, string start) => Fastest(Tables.TryGetValue(threads, out var rows) ? rows.FirstOrDefault(r => r.Workload.StartsWith(start, StringComparison.Ordinal)) : null);
         double? RatioOf(Row? row, Func<Row, Measurement?> peer) => row is null || row.NetDsl is null || peer(row) is null ? null : row.Value(row.NetDsl) / row.Value(peer(row));
 
         var smallLatency = RatioOf(Find(1, "MLP-S 784-128-10, batch 1"), r => r.Ort);
