@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Microsoft.ML.OnnxRuntime;
+using TorchSharp;
+
+namespace NetDsl.PeerBenchmarks;
+
+/// <summary>
+/// NetDsl against TorchSharp and ONNX Runtime on the workloads of issue 3: same weights, same inputs, outputs checked
+/// for agreement first, then timed at 1 and 2 threads. Writes a markdown report (bench/RESULTS.md via bench/run-peers.sh).
+/// Options: <c>--out PATH</c> (default RESULTS.md), <c>--quick</c> (short blocks, for a smoke test).
+/// </summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        string output = "RESULTS.md";
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--out": output = args[++i]; break;
+                case "--quick": Timing.WarmupSeconds = 0.1; Timing.BlockSeconds = 0.01; Timing.Blocks = 5; break;
+                default: Console.Error.WriteLine($"Unknown option {args[i]}. Options: --out PATH, --quick"); return 2;
+            }
+        }
+
+        var report = new Report { LoadAtStart = File.ReadAllText("/proc/loadavg").Trim() };
+        var load = new MachineLoad();
+
+        // The peers' set-up, before their first call (PEERS.md).
+        report.TorchPatch = NativeSetup.PatchTorchSharpInOutput();
+        report.MallocRaised = NativeSetup.RaiseMallocThresholds();
+        torch.set_num_interop_threads(1);
+        report.TorchLoadedFrom = NativeSetup.LoadedFrom("libLibTorchSharp.so") ?? "?";
+        report.OrtVersion = OrtEnv.Instance().GetVersionString();
+        Log($"TorchSharp: {report.TorchPatch}; loaded from {report.TorchLoadedFrom}");
+        Log($"malloc thresholds raised: {report.MallocRaised}; ORT {report.OrtVersion}");
+
+        Log("FMA peak...");
+        report.Peak512 = FmaPeak.Vector512Single();
+        report.Peak256 = FmaPeak.Vector256Single();
+        report.Peak2 = FmaPeak.Parallel(2);
+        Log($"FMA peak: Vector512 {report.Peak512:F1}, Vector256 {report.Peak256:F1} GFLOP/s on one core; {report.Peak2:F1} on two");
+
+        var fixtures = new Fixtures();
+        Correctness.Run(fixtures, report);
+        foreach (int threads in new[] { 1, 2 })
+            report.Tables[threads] = Runs.Measure(fixtures, threads);
+
+        // The peak again after the tables; the best of both runs counts (a loaded machine only ever lowers it).
+        report.Peak512 = Math.Max(report.Peak512, FmaPeak.Vector512Single());
+        report.Peak256 = Math.Max(report.Peak256, FmaPeak.Vector256Single());
+        report.Peak2 = Math.Max(report.Peak2, FmaPeak.Parallel(2));
+        Log($"FMA peak, best of start and end: Vector512 {report.Peak512:F1}, Vector256 {report.Peak256:F1} GFLOP/s on one core; {report.Peak2:F1} on two");
+        report.LoadAtEnd = File.ReadAllText("/proc/loadavg").Trim();
+        report.OthersShare = load.OthersShare();
+        Log($"other processes used {100 * report.OthersShare:F0} % of the CPUs during the run");
+        File.WriteAllText(output, report.ToMarkdown());
+        Log($"wrote {Path.GetFullPath(output)}");
+        Console.WriteLine();
+        Console.WriteLine(report.ToMarkdown());
+        return report.AllAgree ? 0 : 1;
+    }
+
+    public static void Log(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+}
+
+/// <summary>The networks (NetDsl, with random biases), their peer views, and the inputs, all from fixed seeds.</summary>
+internal sealed class Fixtures
+{
+    public const float LearningRate = 0.01f;
+
+    public readonly MlpS Small = new(seed: 1);
+    public readonly MlpM Medium = new(seed: 2);
+    public readonly MlpM MediumTrained = new(seed: 2);
+    public readonly Dense512 Dense = new(seed: 3);
+    public readonly DenseStack SmallStack, MediumStack, DenseStack;
+
+    public readonly float[] SmallX1 = Data.Uniform(784, 0, 1, 11), SmallX256 = Data.Uniform(256 * 784, 0, 1, 12);
+    public readonly float[] MediumX1 = Data.Uniform(784, 0, 1, 21), MediumX256 = Data.Uniform(256 * 784, 0, 1, 22);
+    public readonly float[] TrainX = Data.Uniform(64 * 784, 0, 1, 23);
+    public readonly long[] TrainLabels;
+    public readonly float[] TrainOneHot = new float[64 * 10];
+    public readonly float[] DenseX = Data.Uniform(512 * 512, -1, 1, 31);
+    /// <summary>dL/dy as a mean loss over the batch would give it: entries of size about 1/B.</summary>
+    public readonly float[] DenseDy = Data.Uniform(512 * 512, -1f / 512, 1f / 512, 32);
+
+    public Fixtures()
+    {
+        Data.RandomizeBiases(Small.Parameters, MlpS.ParameterTensors, 101);
+        Data.RandomizeBiases(Medium.Parameters, MlpM.ParameterTensors, 102);
+        Medium.Parameters.CopyTo(MediumTrained.Parameters);
+        Data.RandomizeBiases(Dense.Parameters, Dense512.ParameterTensors, 103);
+        SmallStack = new DenseStack([784, 128, 10], Small.Parameters, MlpS.ParameterTensors, reluBetween: true);
+        MediumStack = new DenseStack([784, 512, 256, 10], Medium.Parameters, MlpM.ParameterTensors, reluBetween: true);
+        DenseStack = new DenseStack([512, 512], Dense.Parameters, Dense512.ParameterTensors, reluBetween: false);
+        var random = new Random(24);
+        TrainLabels = new long[64];
+        for (int b = 0; b < 64; b++)
+        {
+            TrainLabels[b] = random.Next(10);
+            TrainOneHot[b * 10 + TrainLabels[b]] = 1;
+        }
+    }
+}

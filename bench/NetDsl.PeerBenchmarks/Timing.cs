@@ -1,0 +1,93 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+
+namespace NetDsl.PeerBenchmarks;
+
+/// <summary>One timed operation: seconds per operation over the timed blocks, and managed bytes allocated per operation.</summary>
+internal sealed record Measurement(double Median, double Min, int OperationsPerBlock, int Blocks, double BytesPerOperation);
+
+/// <summary>
+/// A small, deliberate harness (see bench/README.md for why not BenchmarkDotNet). Each engine is warmed up until the
+/// JIT has tiered up and its caches and thread pools are hot, and a block is sized to about <see cref="BlockSeconds"/>.
+/// Then the engines' blocks are <b>interleaved</b> (NetDsl, TorchSharp, ORT, NetDsl, ...), so a burst of load from
+/// another process hits all of them alike and the ratios stay fair; before each block a full, untimed garbage collection
+/// (TorchSharp leaves native tensors to finalizers) and a short pause (so the previous engine's spinning workers sleep).
+/// Reports the median and the minimum time per operation.
+/// </summary>
+internal static class Timing
+{
+    public static double WarmupSeconds = 0.5;
+    public static double BlockSeconds = 0.05;
+    public static int Blocks = 21;
+    private const int PauseMilliseconds = 20;
+
+    /// <summary>Measures each non-null operation; null in, null out.</summary>
+    public static Measurement?[] Measure(params Action?[] operations)
+    {
+        int engines = operations.Length;
+        var perBlock = new int[engines];
+        for (int e = 0; e < engines; e++)
+            if (operations[e] is { } operation)
+                perBlock[e] = Calibrate(operation);
+
+        var times = new double[engines][];
+        var allocated = new long[engines];
+        for (int e = 0; e < engines; e++)
+            times[e] = new double[Blocks];
+        for (int b = 0; b < Blocks; b++)
+            for (int e = 0; e < engines; e++)
+            {
+                if (operations[e] is not { } operation)
+                    continue;
+                Collect();
+                Thread.Sleep(PauseMilliseconds);
+                int n = perBlock[e];
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < n; i++)
+                    operation();
+                long stop = Stopwatch.GetTimestamp();
+                allocated[e] += GC.GetAllocatedBytesForCurrentThread() - before;
+                times[e][b] = (stop - start) / (double)Stopwatch.Frequency / n;
+            }
+
+        var results = new Measurement?[engines];
+        for (int e = 0; e < engines; e++)
+        {
+            if (operations[e] is null)
+                continue;
+            Array.Sort(times[e]);
+            results[e] = new Measurement(times[e][Blocks / 2], times[e][0], perBlock[e], Blocks, allocated[e] / (double)(perBlock[e] * Blocks));
+        }
+        return results;
+    }
+
+    /// <summary>Warms <paramref name="operation"/> up and returns how many calls make a block of about <see cref="BlockSeconds"/>.</summary>
+    private static int Calibrate(Action operation)
+    {
+        Collect();
+        Thread.Sleep(100);
+        var clock = Stopwatch.StartNew();
+        int warmups = 0;
+        while (warmups < 5 || clock.Elapsed.TotalSeconds < WarmupSeconds)
+        {
+            operation();
+            warmups++;
+        }
+        // Size the block from the second half of the warm-up, when the code has tiered up.
+        int calls = Math.Max(3, warmups / 2);
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < calls; i++)
+            operation();
+        double perOperation = (Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency / calls;
+        return (int)Math.Clamp(Math.Round(BlockSeconds / perOperation), 1, 1_000_000);
+    }
+
+    public static void Collect()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+}
