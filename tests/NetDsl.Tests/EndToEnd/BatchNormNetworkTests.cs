@@ -91,17 +91,7 @@ public class BatchNormNetworkTests
 
         double[] p = MlpReference.ToDouble(network.Parameters), xd = MlpReference.ToDouble(x);
         Assert.Equal(Mse(Reference(p, xd, batch), t), loss, 1e-5);
-        for (int i = 0; i < p.Length; i++)
-        {
-            double saved = p[i];
-            p[i] = saved + 1e-6;
-            double plus = Mse(Reference(p, xd, batch), t);
-            p[i] = saved - 1e-6;
-            double minus = Mse(Reference(p, xd, batch), t);
-            p[i] = saved;
-            double expected = (plus - minus) / 2e-6;
-            Assert.True(Math.Abs(network.Gradients[i] - expected) <= 2e-5 + 2e-3 * Math.Abs(expected), $"dL/dθ[{i}]: expected {expected:R}, got {network.Gradients[i]:R}");
-        }
+        FiniteDifferences.AssertGradient(network.Gradients, p, () => Mse(Reference(p, xd, batch), t), "dL/dθ");
     }
 
     [Fact]
@@ -165,24 +155,8 @@ public class BatchNormNetworkTests
 
         double[] p = MlpReference.ToDouble(network.Parameters), xd = MlpReference.ToDouble(x);
         double LossAt() => Mse(Reference(p, xd, batch, runningMean, runningVariance), t);
-        for (int i = 0; i < p.Length; i++)
-        {
-            double saved = p[i];
-            p[i] = saved + 1e-6; double plus = LossAt();
-            p[i] = saved - 1e-6; double minus = LossAt();
-            p[i] = saved;
-            double g = (plus - minus) / 2e-6;
-            Assert.True(Math.Abs(network.Gradients[i] - g) <= 2e-5 + 2e-3 * Math.Abs(g), $"dL/dθ[{i}]: expected {g:R}, got {network.Gradients[i]:R}");
-        }
-        for (int i = 0; i < xd.Length; i++)
-        {
-            double saved = xd[i];
-            xd[i] = saved + 1e-6; double plus = LossAt();
-            xd[i] = saved - 1e-6; double minus = LossAt();
-            xd[i] = saved;
-            double g = (plus - minus) / 2e-6;
-            Assert.True(Math.Abs(dx[i] - g) <= 2e-5 + 2e-3 * Math.Abs(g), $"dL/dx[{i}]: expected {g:R}, got {dx[i]:R}");
-        }
+        FiniteDifferences.AssertGradient(network.Gradients, p, LossAt, "dL/dθ");
+        FiniteDifferences.AssertGradient(dx, xd, LossAt, "dL/dx");
     }
 
     private static void LossFunctionsFor(float[] y, float[] t, float[] dy) => NetDsl.Kernels.LossFunctions.MeanSquaredError(y, t, dy);

@@ -66,25 +66,9 @@ public class ConvolutionNetworkTests
         network.Forward(x, outputs, workspace);
         network.Backward(x, dy, dx, workspace);
 
-        double LossAt(double[] parameters, double[] input) => MlpReference.Loss(Loss.SoftmaxCrossEntropy, TinyCnnReference(parameters, input, batch), td, batch);
-        for (int i = 0; i < p.Length; i++)
-        {
-            double saved = p[i];
-            p[i] = saved + 1e-6; double plus = LossAt(p, xd);
-            p[i] = saved - 1e-6; double minus = LossAt(p, xd);
-            p[i] = saved;
-            double g = (plus - minus) / 2e-6;
-            Assert.True(Math.Abs(parameterGradients[i] - g) <= 2e-5 + 2e-3 * Math.Abs(g), $"dL/dθ[{i}]: expected {g:R}, got {parameterGradients[i]:R}");
-        }
-        for (int i = 0; i < xd.Length; i++)
-        {
-            double saved = xd[i];
-            xd[i] = saved + 1e-6; double plus = LossAt(p, xd);
-            xd[i] = saved - 1e-6; double minus = LossAt(p, xd);
-            xd[i] = saved;
-            double g = (plus - minus) / 2e-6;
-            Assert.True(Math.Abs(dx[i] - g) <= 2e-5 + 2e-3 * Math.Abs(g), $"dL/dx[{i}]: expected {g:R}, got {dx[i]:R}");
-        }
+        double LossAt() => MlpReference.Loss(Loss.SoftmaxCrossEntropy, TinyCnnReference(p, xd, batch), td, batch);
+        FiniteDifferences.AssertGradient(parameterGradients, p, LossAt, "dL/dθ");
+        FiniteDifferences.AssertGradient(dx, xd, LossAt, "dL/dx");
     }
 
     [Fact]

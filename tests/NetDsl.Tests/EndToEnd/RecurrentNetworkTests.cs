@@ -79,15 +79,7 @@ public class RecurrentNetworkTests
         float loss = network.ComputeGradients(indices, t, workspace);
         double[] td = MlpReference.ToDouble(t);
         Assert.Equal(MlpReference.Loss(Loss.SoftmaxCrossEntropy, expected, td, batch), loss, 1e-5);
-        for (int i = 0; i < p.Length; i++)
-        {
-            double saved = p[i];
-            p[i] = saved + 1e-6; double plus = MlpReference.Loss(Loss.SoftmaxCrossEntropy, TextReference(p, indices, batch), td, batch);
-            p[i] = saved - 1e-6; double minus = MlpReference.Loss(Loss.SoftmaxCrossEntropy, TextReference(p, indices, batch), td, batch);
-            p[i] = saved;
-            double g = (plus - minus) / 2e-6;
-            Assert.True(Math.Abs(network.Gradients[i] - g) <= 2e-5 + 2e-3 * Math.Abs(g), $"dL/dθ[{i}]: expected {g:R}, got {network.Gradients[i]:R}");
-        }
+        FiniteDifferences.AssertGradient(network.Gradients, p, () => MlpReference.Loss(Loss.SoftmaxCrossEntropy, TextReference(p, indices, batch), td, batch), "dL/dθ");
         // The padding row gets no gradient; index 6 is used once, so its row does.
         for (int d = 0; d < 3; d++)
             Assert.Equal(0f, network.Gradients[TinyTextClassifier.Layer0WeightOffset + d]);
@@ -123,9 +115,7 @@ public class RecurrentNetworkTests
         double[] p = MlpReference.ToDouble(network.Parameters), xd = MlpReference.ToDouble(x), td = MlpReference.ToDouble(t);
         double LossAt() => MlpReference.Loss(Loss.MeanSquaredError, ForecastReference(p, xd, batch), td, batch);
         Assert.Equal(LossAt(), loss, 1e-5);
-        double[] dp = RecurrentReference.Gradient(p, LossAt);
-        for (int i = 0; i < p.Length; i++)
-            Assert.True(Math.Abs(network.Gradients[i] - dp[i]) <= 2e-5 + 2e-3 * Math.Abs(dp[i]), $"dL/dθ[{i}]: expected {dp[i]:R}, got {network.Gradients[i]:R}");
+        FiniteDifferences.AssertGradient(network.Gradients, p, LossAt, "dL/dθ");
 
         // The input gradient through both layers, from dL/dy of the same loss.
         var y = new float[batch];
@@ -134,9 +124,7 @@ public class RecurrentNetworkTests
         LossFunctions.MeanSquaredError(y, t, dy);
         var dx = new float[x.Length];
         network.Backward(x, dy, dx, workspace);
-        double[] dxd = RecurrentReference.Gradient(xd, LossAt);
-        for (int i = 0; i < x.Length; i++)
-            Assert.True(Math.Abs(dx[i] - dxd[i]) <= 2e-5 + 2e-3 * Math.Abs(dxd[i]), $"dL/dx[{i}]: expected {dxd[i]:R}, got {dx[i]:R}");
+        FiniteDifferences.AssertGradient(dx, xd, LossAt, "dL/dx");
     }
 
     [Fact]

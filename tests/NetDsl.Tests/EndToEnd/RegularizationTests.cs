@@ -75,19 +75,7 @@ public class RegularizationTests
         double[] p = MlpReference.ToDouble(network.Parameters), xd = MlpReference.ToDouble(x), td = MlpReference.ToDouble(t);
         Assert.Equal(ReferenceLoss(p, xd, td, m0, m2, batch), loss, 1e-5);
 
-        const double h = 1e-6;
-        for (int i = 0; i < p.Length; i++)
-        {
-            double saved = p[i];
-            p[i] = saved + h;
-            double plus = ReferenceLoss(p, xd, td, m0, m2, batch);
-            p[i] = saved - h;
-            double minus = ReferenceLoss(p, xd, td, m0, m2, batch);
-            p[i] = saved;
-            double expected = (plus - minus) / (2 * h);
-            Assert.True(Math.Abs(network.Gradients[i] - expected) <= 2e-5 + 2e-3 * Math.Abs(expected),
-                $"dL/dθ[{i}]: expected {expected:R}, got {network.Gradients[i]:R}");
-        }
+        FiniteDifferences.AssertGradient(network.Gradients, p, () => ReferenceLoss(p, xd, td, m0, m2, batch), "dL/dθ");
     }
 
     [Fact]
