@@ -82,10 +82,10 @@ internal static class RecurrentLayer
     {
         for (int d = 0; d < r.Directions; d++)
         {
-            w.WriteLine($"new(\"{r.Name}.weight_ih_l0{Suffix(d)}\", {Literals.Int(r.WeightIhOffset(d))}, [{r.Gates * r.Hidden}, {r.Inputs}]),");
-            w.WriteLine($"new(\"{r.Name}.weight_hh_l0{Suffix(d)}\", {Literals.Int(r.WeightHhOffset(d))}, [{r.Gates * r.Hidden}, {r.Hidden}]),");
-            w.WriteLine($"new(\"{r.Name}.bias_ih_l0{Suffix(d)}\", {Literals.Int(r.BiasIhOffset(d))}, [{r.Gates * r.Hidden}]),");
-            w.WriteLine($"new(\"{r.Name}.bias_hh_l0{Suffix(d)}\", {Literals.Int(r.BiasHhOffset(d))}, [{r.Gates * r.Hidden}]),");
+            w.WriteLine($"new(\"{r.Name}.weight_ih_l0{Suffix(d)}\", {Offset(r, d, r.WeightIhOffset(d))}, [{r.Gates * r.Hidden}, {r.Inputs}]),");
+            w.WriteLine($"new(\"{r.Name}.weight_hh_l0{Suffix(d)}\", {Offset(r, d, r.WeightHhOffset(d))}, [{r.Gates * r.Hidden}, {r.Hidden}]),");
+            w.WriteLine($"new(\"{r.Name}.bias_ih_l0{Suffix(d)}\", {Offset(r, d, r.BiasIhOffset(d))}, [{r.Gates * r.Hidden}]),");
+            w.WriteLine($"new(\"{r.Name}.bias_hh_l0{Suffix(d)}\", {Offset(r, d, r.BiasHhOffset(d))}, [{r.Gates * r.Hidden}]),");
         }
     }
 
@@ -93,7 +93,7 @@ internal static class RecurrentLayer
     {
         string bound = Literals.Float((float)(1 / System.Math.Sqrt(r.Hidden)));
         w.WriteLine($"// Layer {r.Index}: every weight and bias ~ U(±1/√{r.Hidden}), PyTorch's default for recurrent layers.");
-        w.WriteLine($"global::NetDsl.Kernels.Initializers.Fill(parameters.Slice({Literals.Int(r.ParameterOffset)}, {Literals.Int(r.ParameterCount)}), global::NetDsl.Initializer.Uniform, fanIn: {r.Inputs}, fanOut: {r.Hidden}, random, scale: {bound});");
+        w.WriteLine($"global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(Layer{r.Index}WeightIhOffset, {Literals.Int(r.ParameterCount)}), global::NetDsl.Initializer.Uniform, fanIn: {r.Inputs}, fanOut: {r.Hidden}, random, scale: {bound});");
     }
 
     public static void EmitWorkspaceFields(SourceWriter w, RecurrentLayerModel r)
@@ -123,11 +123,21 @@ internal static class RecurrentLayer
             w.WriteLine($"Layer{r.Index}ReverseInputGradient = new float[maxBatchSize * {Literals.Int(r.Steps * r.Inputs)}];");
     }
 
+    /// <summary>A tensor's offset written from the direction's named constant: <c>Layer1WeightIhOffset + 4096</c>.</summary>
+    private static string Offset(RecurrentLayerModel r, int d, int offset)
+    {
+        string constant = $"Layer{r.Index}{(d == 0 ? "" : "Reverse")}WeightIhOffset";
+        int delta = offset - r.WeightIhOffset(d);
+        return delta == 0 ? constant : $"{constant} + {Literals.Int(delta)}";
+    }
+
+    private static string Slice(string buffer, RecurrentLayerModel r, int d, int offset, int count) => $"{buffer}.Slice({Offset(r, d, offset)}, {Literals.Int(count)})";
+
     private static string Weights(RecurrentLayerModel r, int d)
-        => $"parameters.Slice({Literals.Int(r.WeightIhOffset(d))}, {Literals.Int(r.WeightIhCount)}), parameters.Slice({Literals.Int(r.WeightHhOffset(d))}, {Literals.Int(r.WeightHhCount)})";
+        => $"{Slice("parameters", r, d, r.WeightIhOffset(d), r.WeightIhCount)}, {Slice("parameters", r, d, r.WeightHhOffset(d), r.WeightHhCount)}";
 
     private static string Biases(RecurrentLayerModel r, int d)
-        => $"parameters.Slice({Literals.Int(r.BiasIhOffset(d))}, {Literals.Int(r.BiasCount)}), parameters.Slice({Literals.Int(r.BiasHhOffset(d))}, {Literals.Int(r.BiasCount)})";
+        => $"{Slice("parameters", r, d, r.BiasIhOffset(d), r.BiasCount)}, {Slice("parameters", r, d, r.BiasHhOffset(d), r.BiasCount)}";
 
     public static void EmitForward(SourceWriter w, RecurrentLayerModel r, string x)
     {
@@ -172,7 +182,7 @@ internal static class RecurrentLayer
             if (d == 1 && dx is not null && dxCondition is not null)
                 target = $"{dxCondition} ? {target} : default";
             w.WriteLine($"global::NetDsl.Kernels.Recurrent.Backward({Cell(r)}, {x}, {Lengths(r)}, {Weights(r, d)}, workspace.Layer{i}{direction}Hidden.AsSpan(0, batch * {Literals.Int(r.Steps * r.Hidden)}), workspace.Layer{i}{direction}Cache, {dHidden},");
-            w.WriteLine($"    gradients.Slice({Literals.Int(r.WeightIhOffset(d))}, {Literals.Int(r.WeightIhCount)}), gradients.Slice({Literals.Int(r.WeightHhOffset(d))}, {Literals.Int(r.WeightHhCount)}), gradients.Slice({Literals.Int(r.BiasIhOffset(d))}, {Literals.Int(r.BiasCount)}), gradients.Slice({Literals.Int(r.BiasHhOffset(d))}, {Literals.Int(r.BiasCount)}),");
+            w.WriteLine($"    {Slice("gradients", r, d, r.WeightIhOffset(d), r.WeightIhCount)}, {Slice("gradients", r, d, r.WeightHhOffset(d), r.WeightHhCount)}, {Slice("gradients", r, d, r.BiasIhOffset(d), r.BiasCount)}, {Slice("gradients", r, d, r.BiasHhOffset(d), r.BiasCount)},");
             w.WriteLine($"    {target}, workspace.RecurrentScratch, s_layer{i}Geometry, batch, truncation: {r.Truncation}{(d == 1 ? ", reverse: true" : "")});");
         }
         if (r.Bidirectional && dx is not null)

@@ -45,14 +45,14 @@ namespace Demo
 
             // Layer 1 · GRU · backpropagation through time
             global::NetDsl.Kernels.Sequences.ScatterLast(workspace.Layer1Gradient.AsSpan(0, batch * 32), default, workspace.Layer1HiddenGradient.AsSpan(0, batch * 768), steps: 24, hiddenSize: 32, offset: 0, rowWidth: 32, batch, reverse: false);
-            global::NetDsl.Kernels.Recurrent.Backward(global::NetDsl.Kernels.RecurrentCell.Gru, y0, default, parameters.Slice(3360, 3072), parameters.Slice(6432, 3072), workspace.Layer1Hidden.AsSpan(0, batch * 768), workspace.Layer1Cache, workspace.Layer1HiddenGradient.AsSpan(0, batch * 768),
-                gradients.Slice(3360, 3072), gradients.Slice(6432, 3072), gradients.Slice(9504, 96), gradients.Slice(9600, 96),
+            global::NetDsl.Kernels.Recurrent.Backward(global::NetDsl.Kernels.RecurrentCell.Gru, y0, default, parameters.Slice(Layer1WeightIhOffset, 3072), parameters.Slice(Layer1WeightIhOffset + 3072, 3072), workspace.Layer1Hidden.AsSpan(0, batch * 768), workspace.Layer1Cache, workspace.Layer1HiddenGradient.AsSpan(0, batch * 768),
+                gradients.Slice(Layer1WeightIhOffset, 3072), gradients.Slice(Layer1WeightIhOffset + 3072, 3072), gradients.Slice(Layer1WeightIhOffset + 6144, 96), gradients.Slice(Layer1WeightIhOffset + 6240, 96),
                 workspace.Layer0Gradient.AsSpan(0, batch * 768), workspace.RecurrentScratch, s_layer1Geometry, batch, truncation: 0);
 
             // Layer 0 · GRU · backpropagation through time, truncated to 12 steps
             workspace.Layer0Gradient.AsSpan(0, batch * 768).CopyTo(workspace.Layer0HiddenGradient.AsSpan(0, batch * 768));
-            global::NetDsl.Kernels.Recurrent.Backward(global::NetDsl.Kernels.RecurrentCell.Gru, x, default, parameters.Slice(0, 96), parameters.Slice(96, 3072), workspace.Layer0Hidden.AsSpan(0, batch * 768), workspace.Layer0Cache, workspace.Layer0HiddenGradient.AsSpan(0, batch * 768),
-                gradients.Slice(0, 96), gradients.Slice(96, 3072), gradients.Slice(3168, 96), gradients.Slice(3264, 96),
+            global::NetDsl.Kernels.Recurrent.Backward(global::NetDsl.Kernels.RecurrentCell.Gru, x, default, parameters.Slice(Layer0WeightIhOffset, 96), parameters.Slice(Layer0WeightIhOffset + 96, 3072), workspace.Layer0Hidden.AsSpan(0, batch * 768), workspace.Layer0Cache, workspace.Layer0HiddenGradient.AsSpan(0, batch * 768),
+                gradients.Slice(Layer0WeightIhOffset, 96), gradients.Slice(Layer0WeightIhOffset + 96, 3072), gradients.Slice(Layer0WeightIhOffset + 3168, 96), gradients.Slice(Layer0WeightIhOffset + 3264, 96),
                 inputGradient, workspace.RecurrentScratch, s_layer0Geometry, batch, truncation: 12);
         }
 

@@ -32,16 +32,16 @@ namespace Demo
             // r,z = σ(W_i(r,z)·x_t + b_i + W_h(r,z)·h_(t−1) + b_h);  n = tanh(W_in·x_t + b_in + r⊙(W_hn·h_(t−1) + b_hn));  h_t = (1 − z)⊙n + z⊙h_(t−1)
             // y0[B,24,32] = h_t of every step
             global::System.Span<float> y0 = workspace.Layer0Output.AsSpan(0, batch * 768);
-            global::NetDsl.Kernels.Recurrent.Forward(global::NetDsl.Kernels.RecurrentCell.Gru, x, default, parameters.Slice(0, 96), parameters.Slice(96, 3072),
-                parameters.Slice(3168, 96), parameters.Slice(3264, 96), workspace.Layer0Hidden.AsSpan(0, batch * 768), workspace.Layer0Cache, s_layer0Geometry, batch);
+            global::NetDsl.Kernels.Recurrent.Forward(global::NetDsl.Kernels.RecurrentCell.Gru, x, default, parameters.Slice(Layer0WeightIhOffset, 96), parameters.Slice(Layer0WeightIhOffset + 96, 3072),
+                parameters.Slice(Layer0WeightIhOffset + 3168, 96), parameters.Slice(Layer0WeightIhOffset + 3264, 96), workspace.Layer0Hidden.AsSpan(0, batch * 768), workspace.Layer0Cache, s_layer0Geometry, batch);
             workspace.Layer0Hidden.AsSpan(0, batch * 768).CopyTo(y0);
 
             // Layer 1 · GRU 32 → 32 over 24 steps · last state
             // r,z = σ(W_i(r,z)·y0_t + b_i + W_h(r,z)·h_(t−1) + b_h);  n = tanh(W_in·y0_t + b_in + r⊙(W_hn·h_(t−1) + b_hn));  h_t = (1 − z)⊙n + z⊙h_(t−1)
             // y1[B,32] = each sequence's last h
             global::System.Span<float> y1 = workspace.Layer1Output.AsSpan(0, batch * 32);
-            global::NetDsl.Kernels.Recurrent.Forward(global::NetDsl.Kernels.RecurrentCell.Gru, y0, default, parameters.Slice(3360, 3072), parameters.Slice(6432, 3072),
-                parameters.Slice(9504, 96), parameters.Slice(9600, 96), workspace.Layer1Hidden.AsSpan(0, batch * 768), workspace.Layer1Cache, s_layer1Geometry, batch);
+            global::NetDsl.Kernels.Recurrent.Forward(global::NetDsl.Kernels.RecurrentCell.Gru, y0, default, parameters.Slice(Layer1WeightIhOffset, 3072), parameters.Slice(Layer1WeightIhOffset + 3072, 3072),
+                parameters.Slice(Layer1WeightIhOffset + 6144, 96), parameters.Slice(Layer1WeightIhOffset + 6240, 96), workspace.Layer1Hidden.AsSpan(0, batch * 768), workspace.Layer1Cache, s_layer1Geometry, batch);
             global::NetDsl.Kernels.Sequences.GatherLast(workspace.Layer1Hidden, default, y1, steps: 24, hiddenSize: 32, offset: 0, rowWidth: 32, batch, reverse: false);
 
             // Layer 2 · Dense 32 → 1 · Identity

@@ -68,14 +68,14 @@ namespace Demo
 
         private static readonly global::NetDsl.Serialization.ParameterTensor[] s_parameterTensors =
         [
-            new("0.weight_ih_l0", 0, [96, 1]),
-            new("0.weight_hh_l0", 96, [96, 32]),
-            new("0.bias_ih_l0", 3168, [96]),
-            new("0.bias_hh_l0", 3264, [96]),
-            new("1.weight_ih_l0", 3360, [96, 32]),
-            new("1.weight_hh_l0", 6432, [96, 32]),
-            new("1.bias_ih_l0", 9504, [96]),
-            new("1.bias_hh_l0", 9600, [96]),
+            new("0.weight_ih_l0", Layer0WeightIhOffset, [96, 1]),
+            new("0.weight_hh_l0", Layer0WeightIhOffset + 96, [96, 32]),
+            new("0.bias_ih_l0", Layer0WeightIhOffset + 3168, [96]),
+            new("0.bias_hh_l0", Layer0WeightIhOffset + 3264, [96]),
+            new("1.weight_ih_l0", Layer1WeightIhOffset, [96, 32]),
+            new("1.weight_hh_l0", Layer1WeightIhOffset + 3072, [96, 32]),
+            new("1.bias_ih_l0", Layer1WeightIhOffset + 6144, [96]),
+            new("1.bias_hh_l0", Layer1WeightIhOffset + 6240, [96]),
             new("2.weight", Layer2WeightOffset, [1, 32]),
             new("2.bias", Layer2BiasOffset, [1]),
         ];
@@ -100,9 +100,9 @@ namespace Demo
             global::System.ArgumentNullException.ThrowIfNull(random);
             global::System.Span<float> parameters = _parameters;
             // Layer 0: every weight and bias ~ U(±1/√32), PyTorch's default for recurrent layers.
-            global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(0, 3360), global::NetDsl.Initializer.Uniform, fanIn: 1, fanOut: 32, random, scale: 0.17677669f);
+            global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(Layer0WeightIhOffset, 3360), global::NetDsl.Initializer.Uniform, fanIn: 1, fanOut: 32, random, scale: 0.17677669f);
             // Layer 1: every weight and bias ~ U(±1/√32), PyTorch's default for recurrent layers.
-            global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(3360, 6336), global::NetDsl.Initializer.Uniform, fanIn: 32, fanOut: 32, random, scale: 0.17677669f);
+            global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(Layer1WeightIhOffset, 6336), global::NetDsl.Initializer.Uniform, fanIn: 32, fanOut: 32, random, scale: 0.17677669f);
             // Layer 2: W2 by XavierUniform (fan in 32, fan out 1); b2 by zeros.
             global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(Layer2WeightOffset, 32), global::NetDsl.Initializer.XavierUniform, fanIn: 32, fanOut: 1, random);
             parameters.Slice(Layer2BiasOffset, 1).Clear();

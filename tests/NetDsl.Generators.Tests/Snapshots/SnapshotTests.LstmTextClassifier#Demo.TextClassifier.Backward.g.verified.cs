@@ -45,12 +45,12 @@ namespace Demo
 
             // Layer 1 · LSTM · backpropagation through time
             global::NetDsl.Kernels.Sequences.ScatterLast(workspace.Layer1Gradient.AsSpan(0, batch * 128), workspace.Lengths.AsSpan(0, batch), workspace.Layer1HiddenGradient.AsSpan(0, batch * 5120), steps: 80, hiddenSize: 64, offset: 0, rowWidth: 128, batch, reverse: false);
-            global::NetDsl.Kernels.Recurrent.Backward(global::NetDsl.Kernels.RecurrentCell.Lstm, y0, workspace.Lengths.AsSpan(0, batch), parameters.Slice(1536, 4096), parameters.Slice(5632, 16384), workspace.Layer1Hidden.AsSpan(0, batch * 5120), workspace.Layer1Cache, workspace.Layer1HiddenGradient.AsSpan(0, batch * 5120),
-                gradients.Slice(1536, 4096), gradients.Slice(5632, 16384), gradients.Slice(22016, 256), gradients.Slice(22272, 256),
+            global::NetDsl.Kernels.Recurrent.Backward(global::NetDsl.Kernels.RecurrentCell.Lstm, y0, workspace.Lengths.AsSpan(0, batch), parameters.Slice(Layer1WeightIhOffset, 4096), parameters.Slice(Layer1WeightIhOffset + 4096, 16384), workspace.Layer1Hidden.AsSpan(0, batch * 5120), workspace.Layer1Cache, workspace.Layer1HiddenGradient.AsSpan(0, batch * 5120),
+                gradients.Slice(Layer1WeightIhOffset, 4096), gradients.Slice(Layer1WeightIhOffset + 4096, 16384), gradients.Slice(Layer1WeightIhOffset + 20480, 256), gradients.Slice(Layer1WeightIhOffset + 20736, 256),
                 workspace.Layer0Gradient.AsSpan(0, batch * 1280), workspace.RecurrentScratch, s_layer1Geometry, batch, truncation: 0);
             global::NetDsl.Kernels.Sequences.ScatterLast(workspace.Layer1Gradient.AsSpan(0, batch * 128), workspace.Lengths.AsSpan(0, batch), workspace.Layer1HiddenGradient.AsSpan(0, batch * 5120), steps: 80, hiddenSize: 64, offset: 64, rowWidth: 128, batch, reverse: true);
-            global::NetDsl.Kernels.Recurrent.Backward(global::NetDsl.Kernels.RecurrentCell.Lstm, y0, workspace.Lengths.AsSpan(0, batch), parameters.Slice(22528, 4096), parameters.Slice(26624, 16384), workspace.Layer1ReverseHidden.AsSpan(0, batch * 5120), workspace.Layer1ReverseCache, workspace.Layer1HiddenGradient.AsSpan(0, batch * 5120),
-                gradients.Slice(22528, 4096), gradients.Slice(26624, 16384), gradients.Slice(43008, 256), gradients.Slice(43264, 256),
+            global::NetDsl.Kernels.Recurrent.Backward(global::NetDsl.Kernels.RecurrentCell.Lstm, y0, workspace.Lengths.AsSpan(0, batch), parameters.Slice(Layer1ReverseWeightIhOffset, 4096), parameters.Slice(Layer1ReverseWeightIhOffset + 4096, 16384), workspace.Layer1ReverseHidden.AsSpan(0, batch * 5120), workspace.Layer1ReverseCache, workspace.Layer1HiddenGradient.AsSpan(0, batch * 5120),
+                gradients.Slice(Layer1ReverseWeightIhOffset, 4096), gradients.Slice(Layer1ReverseWeightIhOffset + 4096, 16384), gradients.Slice(Layer1ReverseWeightIhOffset + 20480, 256), gradients.Slice(Layer1ReverseWeightIhOffset + 20736, 256),
                 workspace.Layer1ReverseInputGradient.AsSpan(0, batch * 1280), workspace.RecurrentScratch, s_layer1Geometry, batch, truncation: 0, reverse: true);
             // dy0 = both directions' input gradients
             global::System.Numerics.Tensors.TensorPrimitives.Add(workspace.Layer0Gradient.AsSpan(0, batch * 1280), workspace.Layer1ReverseInputGradient.AsSpan(0, batch * 1280), workspace.Layer0Gradient.AsSpan(0, batch * 1280));

@@ -39,11 +39,11 @@ namespace Demo
             // i,f,g,o = σ,σ,tanh,σ(W_ih·y0_t + b_ih + W_hh·h_(t−1) + b_hh);  c_t = f⊙c_(t−1) + i⊙g;  h_t = o⊙tanh(c_t)
             // y1[B,128] = each sequence's last h, forward and backward directions side by side
             global::System.Span<float> y1 = workspace.Layer1Output.AsSpan(0, batch * 128);
-            global::NetDsl.Kernels.Recurrent.Forward(global::NetDsl.Kernels.RecurrentCell.Lstm, y0, workspace.Lengths.AsSpan(0, batch), parameters.Slice(1536, 4096), parameters.Slice(5632, 16384),
-                parameters.Slice(22016, 256), parameters.Slice(22272, 256), workspace.Layer1Hidden.AsSpan(0, batch * 5120), workspace.Layer1Cache, s_layer1Geometry, batch);
+            global::NetDsl.Kernels.Recurrent.Forward(global::NetDsl.Kernels.RecurrentCell.Lstm, y0, workspace.Lengths.AsSpan(0, batch), parameters.Slice(Layer1WeightIhOffset, 4096), parameters.Slice(Layer1WeightIhOffset + 4096, 16384),
+                parameters.Slice(Layer1WeightIhOffset + 20480, 256), parameters.Slice(Layer1WeightIhOffset + 20736, 256), workspace.Layer1Hidden.AsSpan(0, batch * 5120), workspace.Layer1Cache, s_layer1Geometry, batch);
             global::NetDsl.Kernels.Sequences.GatherLast(workspace.Layer1Hidden, workspace.Lengths.AsSpan(0, batch), y1, steps: 80, hiddenSize: 64, offset: 0, rowWidth: 128, batch, reverse: false);
-            global::NetDsl.Kernels.Recurrent.Forward(global::NetDsl.Kernels.RecurrentCell.Lstm, y0, workspace.Lengths.AsSpan(0, batch), parameters.Slice(22528, 4096), parameters.Slice(26624, 16384),
-                parameters.Slice(43008, 256), parameters.Slice(43264, 256), workspace.Layer1ReverseHidden.AsSpan(0, batch * 5120), workspace.Layer1ReverseCache, s_layer1Geometry, batch, reverse: true);
+            global::NetDsl.Kernels.Recurrent.Forward(global::NetDsl.Kernels.RecurrentCell.Lstm, y0, workspace.Lengths.AsSpan(0, batch), parameters.Slice(Layer1ReverseWeightIhOffset, 4096), parameters.Slice(Layer1ReverseWeightIhOffset + 4096, 16384),
+                parameters.Slice(Layer1ReverseWeightIhOffset + 20480, 256), parameters.Slice(Layer1ReverseWeightIhOffset + 20736, 256), workspace.Layer1ReverseHidden.AsSpan(0, batch * 5120), workspace.Layer1ReverseCache, s_layer1Geometry, batch, reverse: true);
             global::NetDsl.Kernels.Sequences.GatherLast(workspace.Layer1ReverseHidden, workspace.Lengths.AsSpan(0, batch), y1, steps: 80, hiddenSize: 64, offset: 64, rowWidth: 128, batch, reverse: true);
 
             // Layer 2 · Dense 128 → 5 · Identity

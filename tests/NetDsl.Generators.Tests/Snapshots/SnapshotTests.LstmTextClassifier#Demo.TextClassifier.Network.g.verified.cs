@@ -71,14 +71,14 @@ namespace Demo
         private static readonly global::NetDsl.Serialization.ParameterTensor[] s_parameterTensors =
         [
             new("0.weight", Layer0WeightOffset, [96, 16]),
-            new("1.weight_ih_l0", 1536, [256, 16]),
-            new("1.weight_hh_l0", 5632, [256, 64]),
-            new("1.bias_ih_l0", 22016, [256]),
-            new("1.bias_hh_l0", 22272, [256]),
-            new("1.weight_ih_l0_reverse", 22528, [256, 16]),
-            new("1.weight_hh_l0_reverse", 26624, [256, 64]),
-            new("1.bias_ih_l0_reverse", 43008, [256]),
-            new("1.bias_hh_l0_reverse", 43264, [256]),
+            new("1.weight_ih_l0", Layer1WeightIhOffset, [256, 16]),
+            new("1.weight_hh_l0", Layer1WeightIhOffset + 4096, [256, 64]),
+            new("1.bias_ih_l0", Layer1WeightIhOffset + 20480, [256]),
+            new("1.bias_hh_l0", Layer1WeightIhOffset + 20736, [256]),
+            new("1.weight_ih_l0_reverse", Layer1ReverseWeightIhOffset, [256, 16]),
+            new("1.weight_hh_l0_reverse", Layer1ReverseWeightIhOffset + 4096, [256, 64]),
+            new("1.bias_ih_l0_reverse", Layer1ReverseWeightIhOffset + 20480, [256]),
+            new("1.bias_hh_l0_reverse", Layer1ReverseWeightIhOffset + 20736, [256]),
             new("2.weight", Layer2WeightOffset, [5, 128]),
             new("2.bias", Layer2BiasOffset, [5]),
         ];
@@ -105,7 +105,7 @@ namespace Demo
             global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(Layer0WeightOffset, 1536), global::NetDsl.Initializer.Normal, fanIn: 96, fanOut: 16, random, scale: 1f);
             parameters.Slice(Layer0WeightOffset + 0, 16).Clear();
             // Layer 1: every weight and bias ~ U(±1/√64), PyTorch's default for recurrent layers.
-            global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(1536, 41984), global::NetDsl.Initializer.Uniform, fanIn: 16, fanOut: 64, random, scale: 0.125f);
+            global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(Layer1WeightIhOffset, 41984), global::NetDsl.Initializer.Uniform, fanIn: 16, fanOut: 64, random, scale: 0.125f);
             // Layer 2: W2 by XavierUniform (fan in 128, fan out 5); b2 by zeros.
             global::NetDsl.Kernels.Initializers.Fill(parameters.Slice(Layer2WeightOffset, 640), global::NetDsl.Initializer.XavierUniform, fanIn: 128, fanOut: 5, random);
             parameters.Slice(Layer2BiasOffset, 5).Clear();
