@@ -72,7 +72,7 @@ public class SequenceDataTests(ITestOutputHelper output)
         Dataset test = Encode(entries, labels, Enumerable.Range(0, labels.Count).Where(e => !trainIndices.Contains(e)), vocabulary);
         var network = new FortuneClassifier(seed: 1);
 
-        network.Fit(train, new TrainingOptions { Optimizer = new Adam(3e-3f), Epochs = 6, BatchSize = 32, Seed = 1, ClipGradientNorm = 5 });
+        network.Fit(train, new TrainingOptions { Optimizer = new Adam(3e-3f), Epochs = 10, BatchSize = 32, Seed = 1, ClipGradientNorm = 5 });
 
         var outputs = new float[test.Count * 5];
         network.Forward(test.Features, outputs, new FortuneClassifier.Workspace(test.Count));
