@@ -176,3 +176,28 @@ public partial class FortuneClassifier;
 [Gru(16)]
 [Dense(1)]
 public partial class TemperatureForecaster;
+
+/// <summary>PyTorch's <c>Sequential(Conv2d(1, 2, 3), BatchNorm2d(2))</c>, for loading a torch-written weight file.</summary>
+[Network]
+[Input(1, 5, 5)]
+[Conv2D(2, 3, Name = "0")]
+[BatchNorm(Name = "1")]
+public partial class TorchConvBatchNorm;
+
+/// <summary>PyTorch's <c>nn.RNN(3, 4, batch_first=True)</c> over 5 steps, every state returned.</summary>
+[Network]
+[Input(5, 3)]
+[SimpleRnn(4, ReturnSequences = true, Name = "rnn")]
+public partial class TorchRnn;
+
+/// <summary>PyTorch's <c>nn.LSTM(3, 4, batch_first=True)</c> over 5 steps, every state returned.</summary>
+[Network]
+[Input(5, 3)]
+[Lstm(4, ReturnSequences = true, Name = "lstm")]
+public partial class TorchLstm;
+
+/// <summary>PyTorch's <c>nn.GRU(3, 4, batch_first=True)</c> over 5 steps, every state returned.</summary>
+[Network]
+[Input(5, 3)]
+[Gru(4, ReturnSequences = true, Name = "gru")]
+public partial class TorchGru;
