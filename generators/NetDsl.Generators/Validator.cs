@@ -87,7 +87,7 @@ internal static class Validator
                 continue;
             }
             model = model with { StateOffset = (int)Math.Min(stateOffset, int.MaxValue) };
-            if (!names.Add(model.Name))
+            if (!names.Add(model.NameKey))
                 context.Report(DiagnosticDescriptors.InvalidLayerName, computing[i].Location, model.Name, i, "is used by an earlier layer");
             offset += model.ParameterCount;
             stateOffset += model.StateCount;

@@ -29,6 +29,12 @@ internal static class RecurrentLayer
             ok = false;
         }
         string name = LayerOptions.ReadName(declaration, layer, ref ok);
+        int level = declaration.GetInt("Level");
+        if (level < 0)
+        {
+            context.Report(DiagnosticDescriptors.InvalidOption, declaration.Location, "Level", $"layer {layer.Index}", level, "0 or more (the k of PyTorch's weight_ih_lk)");
+            ok = false;
+        }
         if (!ok || !layer.InputKnown)
             return null;
 
@@ -36,7 +42,7 @@ internal static class RecurrentLayer
         int steps = layer.InputShape[0], inputs = layer.InputShape[1];
         bool usesLengths = lengthSource is not null && lengthSource.PaddingIndex >= 0 && lengthSource.Steps == steps;
         var model = new RecurrentLayerModel(layer.Index, name, layer.Input, cell, steps, inputs, hidden,
-            declaration.GetInt("ReturnSequences") != 0, declaration.GetInt("Bidirectional") != 0, truncation, usesLengths, layer.ParameterOffset);
+            declaration.GetInt("ReturnSequences") != 0, declaration.GetInt("Bidirectional") != 0, truncation, usesLengths, level, layer.ParameterOffset);
         if ((long)model.Directions * ((long)model.Gates * hidden * (inputs + hidden + 2)) > int.MaxValue)
         {
             context.Report(DiagnosticDescriptors.TooManyParameters, declaration.Location, context.Declaration.ClassName, "more than 2,147,483,647", "int-indexed");
@@ -49,7 +55,8 @@ internal static class RecurrentLayer
 
     private static string Cell(RecurrentLayerModel r) => $"global::NetDsl.Kernels.RecurrentCell.{r.Cell}";
 
-    private static string Suffix(int direction) => direction == 0 ? "" : "_reverse";
+    /// <summary>PyTorch's tensor suffix: <c>_l{level}</c>, and <c>_reverse</c> for the backward direction.</summary>
+    private static string Suffix(RecurrentLayerModel r, int direction) => $"_l{r.Level}" + (direction == 0 ? "" : "_reverse");
 
     private static string Lengths(RecurrentLayerModel r) => r.UsesLengths ? "workspace.Lengths.AsSpan(0, batch)" : "default";
 
@@ -70,7 +77,7 @@ internal static class RecurrentLayer
         for (int d = 0; d < r.Directions; d++)
         {
             string direction = d == 0 ? "" : "Reverse";
-            w.WriteLine($"/// <summary>Where layer {r.Index}'s <c>{r.Name}.weight_ih_l0{Suffix(d)}</c> <c>[{r.Gates * r.Hidden}, {r.Inputs}]</c> starts; <c>weight_hh</c>, <c>bias_ih</c>, <c>bias_hh</c> follow.</summary>");
+            w.WriteLine($"/// <summary>Where layer {r.Index}'s <c>{r.Name}.weight_ih{Suffix(r, d)}</c> <c>[{r.Gates * r.Hidden}, {r.Inputs}]</c> starts; <c>weight_hh</c>, <c>bias_ih</c>, <c>bias_hh</c> follow.</summary>");
             w.WriteLine($"public const int Layer{r.Index}{direction}WeightIhOffset = {Literals.Int(r.WeightIhOffset(d))};");
         }
     }
@@ -82,10 +89,10 @@ internal static class RecurrentLayer
     {
         for (int d = 0; d < r.Directions; d++)
         {
-            w.WriteLine($"new(\"{r.Name}.weight_ih_l0{Suffix(d)}\", {Offset(r, d, r.WeightIhOffset(d))}, [{r.Gates * r.Hidden}, {r.Inputs}]),");
-            w.WriteLine($"new(\"{r.Name}.weight_hh_l0{Suffix(d)}\", {Offset(r, d, r.WeightHhOffset(d))}, [{r.Gates * r.Hidden}, {r.Hidden}]),");
-            w.WriteLine($"new(\"{r.Name}.bias_ih_l0{Suffix(d)}\", {Offset(r, d, r.BiasIhOffset(d))}, [{r.Gates * r.Hidden}]),");
-            w.WriteLine($"new(\"{r.Name}.bias_hh_l0{Suffix(d)}\", {Offset(r, d, r.BiasHhOffset(d))}, [{r.Gates * r.Hidden}]),");
+            w.WriteLine($"new(\"{r.Name}.weight_ih{Suffix(r, d)}\", {Offset(r, d, r.WeightIhOffset(d))}, [{r.Gates * r.Hidden}, {r.Inputs}]),");
+            w.WriteLine($"new(\"{r.Name}.weight_hh{Suffix(r, d)}\", {Offset(r, d, r.WeightHhOffset(d))}, [{r.Gates * r.Hidden}, {r.Hidden}]),");
+            w.WriteLine($"new(\"{r.Name}.bias_ih{Suffix(r, d)}\", {Offset(r, d, r.BiasIhOffset(d))}, [{r.Gates * r.Hidden}]),");
+            w.WriteLine($"new(\"{r.Name}.bias_hh{Suffix(r, d)}\", {Offset(r, d, r.BiasHhOffset(d))}, [{r.Gates * r.Hidden}]),");
         }
     }
 

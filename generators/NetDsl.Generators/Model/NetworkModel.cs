@@ -94,6 +94,9 @@ internal abstract record LayerModel(int Index, string Name, int Input, Equatable
 
     public abstract int ParameterCount { get; }
 
+    /// <summary>What must be unique among the layers for their tensor names to be: the name, unless a layer says more.</summary>
+    public virtual string NameKey => Name;
+
     /// <summary>Values the layer keeps in the network's non-trainable state buffer (batch norm's running statistics).</summary>
     public virtual int StateCount => 0;
 
@@ -237,11 +240,14 @@ internal enum CellKind { SimpleRnn = 0, Lstm = 1, Gru = 2 }
 /// </summary>
 internal sealed record RecurrentLayerModel(
     int Index, string Name, int Input, CellKind Cell, int Steps, int Inputs, int Hidden,
-    bool ReturnSequences, bool Bidirectional, int Truncation, bool UsesLengths, int ParameterOffset)
+    bool ReturnSequences, bool Bidirectional, int Truncation, bool UsesLengths, int Level, int ParameterOffset)
     : LayerModel(Index, Name, Input,
         new EquatableArray<int>(ReturnSequences ? new[] { Steps, (Bidirectional ? 2 : 1) * Hidden } : new[] { (Bidirectional ? 2 : 1) * Hidden }), ParameterOffset)
 {
     public int Gates => Cell switch { CellKind.Lstm => 4, CellKind.Gru => 3, _ => 1 };
+
+    /// <summary>Layers of one multi-layer PyTorch module share a name and differ by level.</summary>
+    public override string NameKey => $"{Name} (level {Level})";
 
     public int Directions => Bidirectional ? 2 : 1;
 

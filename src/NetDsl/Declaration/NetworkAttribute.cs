@@ -376,6 +376,12 @@ public abstract class RecurrentAttribute : Attribute
 
     /// <summary>The prefix of this layer's tensors in weight files; defaults to the layer's position.</summary>
     public string? Name { get; set; }
+
+    /// <summary>
+    /// The layer's index inside a multi-layer PyTorch module, the <c>k</c> of <c>weight_ih_l{k}</c>: declare
+    /// <c>nn.LSTM(..., num_layers=2)</c> as two attributes with the same <see cref="Name"/> and levels 0 and 1. Default 0.
+    /// </summary>
+    public int Level { get; set; }
 }
 
 /// <summary>An Elman recurrent layer, PyTorch's <c>nn.RNN</c>: <c>h_t = tanh(W_ih x_t + b_ih + W_hh h_(t−1) + b_hh)</c>.</summary>

@@ -60,4 +60,23 @@ public class TorchInteropTests
         for (int i = 0; i < expected.Length; i++)
             Assert.Equal(expected[i], outputs[i], 1e-5);
     }
+
+    [Fact]
+    public void A_torch_two_layer_LSTM_loads_into_two_levels_and_gives_torch_s_output()
+    {
+        using JsonDocument fixture = JsonDocument.Parse(File.ReadAllText(Data("recurrent", "stacked_lstm.json")));
+        var network = new TorchStackedLstm();
+        Assert.Equal(["lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0", "lstm.weight_ih_l1", "lstm.weight_hh_l1", "lstm.bias_ih_l1", "lstm.bias_hh_l1"],
+            TorchStackedLstm.ParameterTensors.ToArray().Select(t => t.Name));
+        foreach (var tensor in TorchStackedLstm.ParameterTensors)
+            Floats(fixture.RootElement.GetProperty("parameters").GetProperty(tensor.Name["lstm.".Length..])).CopyTo(network.Parameters[tensor.Offset..]);
+        float[] x = Floats(fixture.RootElement.GetProperty("x"));
+        float[] expected = Floats(fixture.RootElement.GetProperty("output"));
+        var outputs = new float[expected.Length];
+
+        network.Forward(x, outputs, new TorchStackedLstm.Workspace(2));
+
+        for (int i = 0; i < expected.Length; i++)
+            Assert.Equal(expected[i], outputs[i], 1e-5);
+    }
 }

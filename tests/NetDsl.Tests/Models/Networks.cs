@@ -201,3 +201,10 @@ public partial class TorchLstm;
 [Input(5, 3)]
 [Gru(4, ReturnSequences = true, Name = "gru")]
 public partial class TorchGru;
+
+/// <summary>PyTorch's <c>nn.LSTM(3, 4, num_layers=2, batch_first=True)</c>: one module, two levels.</summary>
+[Network]
+[Input(5, 3)]
+[Lstm(4, ReturnSequences = true, Name = "lstm")]
+[Lstm(4, ReturnSequences = true, Name = "lstm", Level = 1)]
+public partial class TorchStackedLstm;
