@@ -188,25 +188,6 @@ internal static class Emitter
         w.WriteLine($"public void LoadParameters(global::System.IO.Stream source) => global::NetDsl.Serialization.SafeTensors.Load(source, _parameters, s_parameterTensors{StateArguments(network)});");
         w.WriteLine();
 
-        w.WriteLine("/// <summary>Checks a batch of inputs against the network and a workspace and returns the number of samples in it.</summary>");
-        w.Block("private static int BatchSizeOf(global::System.ReadOnlySpan<float> inputs, Workspace workspace)", () =>
-        {
-            w.WriteLine("global::System.ArgumentNullException.ThrowIfNull(workspace);");
-            w.WriteLine("if (inputs.IsEmpty || inputs.Length % InputSize != 0)");
-            w.WriteLine("    throw new global::System.ArgumentException($\"The inputs hold {inputs.Length} values, which is not a whole, non-zero number of samples of {InputSize} values each.\", nameof(inputs));");
-            w.WriteLine("int batch = inputs.Length / InputSize;");
-            w.WriteLine("if (batch > workspace.MaxBatchSize)");
-            w.WriteLine("    throw new global::System.ArgumentException($\"The inputs hold {batch} samples but the workspace holds at most {workspace.MaxBatchSize}: create it with new Workspace(maxBatchSize: {batch}) or pass smaller batches.\", nameof(inputs));");
-            w.WriteLine("return batch;");
-        });
-        w.WriteLine();
-        w.WriteLine("/// <summary>Checks that a span of <paramref name=\"length\"/> values holds <paramref name=\"batch\"/> samples of <see cref=\"OutputSize\"/> values.</summary>");
-        w.Block("private static void CheckOutputLength(int length, int batch, string name)", () =>
-        {
-            w.WriteLine("if (length != batch * OutputSize)");
-            w.WriteLine("    throw new global::System.ArgumentException($\"{name} holds {length} values but {batch} samples of {OutputSize} outputs need {batch * OutputSize}.\", name);");
-        });
-        w.WriteLine();
         EmitInterface(w, network);
         w.CloseBlock();
     }
@@ -366,8 +347,8 @@ internal static class Emitter
         w.WriteLine(GeneratedCode);
         w.Block("public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, Workspace workspace)", () =>
         {
-            w.WriteLine("int batch = BatchSizeOf(inputs, workspace);");
-            w.WriteLine("CheckOutputLength(outputs.Length, batch, nameof(outputs));");
+            w.WriteLine("int batch = global::NetDsl.NetworkGuard.BatchSize(inputs, InputSize, workspace);");
+            w.WriteLine("global::NetDsl.NetworkGuard.OutputLength(outputs.Length, batch, OutputSize, nameof(outputs));");
             w.WriteLine($"ForwardCore(inputs, batch, workspace{TrainingArgument(network, false)});");
             w.WriteLine($"workspace.Layer{network.OutputLayer.Index}Output.AsSpan(0, batch * OutputSize).CopyTo(outputs);");
         });
@@ -407,10 +388,9 @@ internal static class Emitter
         w.WriteLine(GeneratedCode);
         w.Block("public void Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient, Workspace workspace)", () =>
         {
-            w.WriteLine("int batch = BatchSizeOf(inputs, workspace);");
-            w.WriteLine("CheckOutputLength(outputGradient.Length, batch, nameof(outputGradient));");
-            w.WriteLine("if (!inputGradient.IsEmpty && inputGradient.Length != inputs.Length)");
-            w.WriteLine("    throw new global::System.ArgumentException($\"inputGradient holds {inputGradient.Length} values but the inputs hold {inputs.Length}: pass a span of the same length, or an empty one.\", nameof(inputGradient));");
+            w.WriteLine("int batch = global::NetDsl.NetworkGuard.BatchSize(inputs, InputSize, workspace);");
+            w.WriteLine("global::NetDsl.NetworkGuard.OutputLength(outputGradient.Length, batch, OutputSize, nameof(outputGradient));");
+            w.WriteLine("global::NetDsl.NetworkGuard.InputGradientLength(inputGradient.Length, inputs.Length);");
             w.WriteLine($"outputGradient.CopyTo(workspace.Layer{last.Index}Gradient);");
             w.WriteLine($"BackwardCore(inputs, batch, inputGradient, workspace{TrainingArgument(network, false)});");
         });
@@ -447,8 +427,8 @@ internal static class Emitter
         w.WriteLine(GeneratedCode);
         w.Block("public float ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace, global::System.ReadOnlySpan<float> sampleWeights = default)", () =>
         {
-            w.WriteLine("int batch = BatchSizeOf(inputs, workspace);");
-            w.WriteLine("CheckOutputLength(targets.Length, batch, nameof(targets));");
+            w.WriteLine("int batch = global::NetDsl.NetworkGuard.BatchSize(inputs, InputSize, workspace);");
+            w.WriteLine("global::NetDsl.NetworkGuard.OutputLength(targets.Length, batch, OutputSize, nameof(targets));");
             w.WriteLine($"ForwardCore(inputs, batch, workspace{TrainingArgument(network, false)});");
             w.WriteLine($"return {LossCall(network, $"workspace.Layer{last.Index}Output.AsSpan(0, batch * {n})", "default")};");
         });
@@ -463,8 +443,8 @@ internal static class Emitter
         w.WriteLine(GeneratedCode);
         w.Block("public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace, global::System.ReadOnlySpan<float> sampleWeights = default)", () =>
         {
-            w.WriteLine("int batch = BatchSizeOf(inputs, workspace);");
-            w.WriteLine("CheckOutputLength(targets.Length, batch, nameof(targets));");
+            w.WriteLine("int batch = global::NetDsl.NetworkGuard.BatchSize(inputs, InputSize, workspace);");
+            w.WriteLine("global::NetDsl.NetworkGuard.OutputLength(targets.Length, batch, OutputSize, nameof(targets));");
             w.WriteLine($"ForwardCore(inputs, batch, workspace{TrainingArgument(network, true)});");
             w.WriteLine();
             w.WriteLine($"// {LossMath(network.Loss, $"y{last.Index}")}");

@@ -17,10 +17,9 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
         public void Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient, Workspace workspace)
         {
-            int batch = BatchSizeOf(inputs, workspace);
-            CheckOutputLength(outputGradient.Length, batch, nameof(outputGradient));
-            if (!inputGradient.IsEmpty && inputGradient.Length != inputs.Length)
-                throw new global::System.ArgumentException($"inputGradient holds {inputGradient.Length} values but the inputs hold {inputs.Length}: pass a span of the same length, or an empty one.", nameof(inputGradient));
+            int batch = global::NetDsl.NetworkGuard.BatchSize(inputs, InputSize, workspace);
+            global::NetDsl.NetworkGuard.OutputLength(outputGradient.Length, batch, OutputSize, nameof(outputGradient));
+            global::NetDsl.NetworkGuard.InputGradientLength(inputGradient.Length, inputs.Length);
             outputGradient.CopyTo(workspace.Layer4Gradient);
             BackwardCore(inputs, batch, inputGradient, workspace);
         }

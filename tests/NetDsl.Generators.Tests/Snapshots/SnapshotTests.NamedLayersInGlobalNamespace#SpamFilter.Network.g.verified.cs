@@ -113,25 +113,6 @@ partial class SpamFilter : global::NetDsl.ITrainableNetwork
     [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
     public void LoadParameters(global::System.IO.Stream source) => global::NetDsl.Serialization.SafeTensors.Load(source, _parameters, s_parameterTensors);
 
-    /// <summary>Checks a batch of inputs against the network and a workspace and returns the number of samples in it.</summary>
-    private static int BatchSizeOf(global::System.ReadOnlySpan<float> inputs, Workspace workspace)
-    {
-        global::System.ArgumentNullException.ThrowIfNull(workspace);
-        if (inputs.IsEmpty || inputs.Length % InputSize != 0)
-            throw new global::System.ArgumentException($"The inputs hold {inputs.Length} values, which is not a whole, non-zero number of samples of {InputSize} values each.", nameof(inputs));
-        int batch = inputs.Length / InputSize;
-        if (batch > workspace.MaxBatchSize)
-            throw new global::System.ArgumentException($"The inputs hold {batch} samples but the workspace holds at most {workspace.MaxBatchSize}: create it with new Workspace(maxBatchSize: {batch}) or pass smaller batches.", nameof(inputs));
-        return batch;
-    }
-
-    /// <summary>Checks that a span of <paramref name="length"/> values holds <paramref name="batch"/> samples of <see cref="OutputSize"/> values.</summary>
-    private static void CheckOutputLength(int length, int batch, string name)
-    {
-        if (length != batch * OutputSize)
-            throw new global::System.ArgumentException($"{name} holds {length} values but {batch} samples of {OutputSize} outputs need {batch * OutputSize}.", name);
-    }
-
     // INetwork, for code that works with any generated network; the typed members above are the fast path.
     int global::NetDsl.INetwork.InputSize => InputSize;
     int global::NetDsl.INetwork.OutputSize => OutputSize;

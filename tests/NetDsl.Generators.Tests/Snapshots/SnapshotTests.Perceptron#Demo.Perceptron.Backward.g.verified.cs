@@ -17,10 +17,9 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
         public void Backward(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> outputGradient, global::System.Span<float> inputGradient, Workspace workspace)
         {
-            int batch = BatchSizeOf(inputs, workspace);
-            CheckOutputLength(outputGradient.Length, batch, nameof(outputGradient));
-            if (!inputGradient.IsEmpty && inputGradient.Length != inputs.Length)
-                throw new global::System.ArgumentException($"inputGradient holds {inputGradient.Length} values but the inputs hold {inputs.Length}: pass a span of the same length, or an empty one.", nameof(inputGradient));
+            int batch = global::NetDsl.NetworkGuard.BatchSize(inputs, InputSize, workspace);
+            global::NetDsl.NetworkGuard.OutputLength(outputGradient.Length, batch, OutputSize, nameof(outputGradient));
+            global::NetDsl.NetworkGuard.InputGradientLength(inputGradient.Length, inputs.Length);
             outputGradient.CopyTo(workspace.Layer0Gradient);
             BackwardCore(inputs, batch, inputGradient, workspace);
         }
@@ -51,8 +50,8 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
         public float ComputeLoss(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace, global::System.ReadOnlySpan<float> sampleWeights = default)
         {
-            int batch = BatchSizeOf(inputs, workspace);
-            CheckOutputLength(targets.Length, batch, nameof(targets));
+            int batch = global::NetDsl.NetworkGuard.BatchSize(inputs, InputSize, workspace);
+            global::NetDsl.NetworkGuard.OutputLength(targets.Length, batch, OutputSize, nameof(targets));
             ForwardCore(inputs, batch, workspace);
             return global::NetDsl.Kernels.LossFunctions.Perceptron(workspace.Layer0Output.AsSpan(0, batch * 1), targets, default, outputs: 1, sampleWeights);
         }
@@ -70,8 +69,8 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, Workspace workspace, global::System.ReadOnlySpan<float> sampleWeights = default)
         {
-            int batch = BatchSizeOf(inputs, workspace);
-            CheckOutputLength(targets.Length, batch, nameof(targets));
+            int batch = global::NetDsl.NetworkGuard.BatchSize(inputs, InputSize, workspace);
+            global::NetDsl.NetworkGuard.OutputLength(targets.Length, batch, OutputSize, nameof(targets));
             ForwardCore(inputs, batch, workspace);
 
             // L = fraction of wrong outputs;  dL/dy0 = (y0 − t) / B, the perceptron rule's error term

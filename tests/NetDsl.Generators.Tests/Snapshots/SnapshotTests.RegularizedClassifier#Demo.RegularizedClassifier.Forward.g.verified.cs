@@ -17,8 +17,8 @@ namespace Demo
         [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
         public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, Workspace workspace)
         {
-            int batch = BatchSizeOf(inputs, workspace);
-            CheckOutputLength(outputs.Length, batch, nameof(outputs));
+            int batch = global::NetDsl.NetworkGuard.BatchSize(inputs, InputSize, workspace);
+            global::NetDsl.NetworkGuard.OutputLength(outputs.Length, batch, OutputSize, nameof(outputs));
             ForwardCore(inputs, batch, workspace, training: false);
             workspace.Layer3Output.AsSpan(0, batch * OutputSize).CopyTo(outputs);
         }
