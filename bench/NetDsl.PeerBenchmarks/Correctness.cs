@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using TorchSharp;
 
 namespace NetDsl.PeerBenchmarks;
@@ -31,6 +33,7 @@ internal static class Correctness
         report.Checks.Add(Inference("Dense 512→512 batch 512", f.DenseStack, f.DenseX, (x, y) => f.Dense.Forward(x, y, denseWs)));
         report.Checks.AddRange(DenseBackward(f, denseWs));
         report.Checks.AddRange(Training(f, report));
+        report.Checks.AddRange(CnnLstm(f, report));
         foreach (var check in report.Checks)
             Program.Log($"check {check.Workload} {check.Quantity}: NetDsl−Torch {check.NetDslVsTorch:E2}, NetDsl−ORT {check.NetDslVsOrt:E2}, " +
                         $"NetDsl vs float64 {check.NetDslVsReference:E2} → {(check.Agree ? "agree" : "DISAGREE")}");
@@ -141,5 +144,77 @@ internal static class Correctness
             new(name, "loss", TrainingTolerance, Math.Abs(netLoss - torchLoss), double.NaN, double.NaN, double.NaN, double.NaN),
             new(name, "parameters after the step", TrainingTolerance, Data.MaxAbsDiff(net.Parameters, torchParameters), double.NaN, double.NaN, double.NaN, double.NaN),
         ];
+    }
+
+    /// <summary>Issues 5 and 6: CNN and LSTM outputs on all three engines, and one SGD step each against TorchSharp.</summary>
+    private static List<Check> CnnLstm(Fixtures f, Report report)
+    {
+        var checks = new List<Check>();
+        var cnnWs = new FashionCnn.Workspace(64);
+        var lstmWs = new SeqLstm.Workspace(32);
+        using (TorchBackends.MkldnnOff())
+        {
+            using var torchCnn = TorchModel.Cnn(f.CnnWeights);
+            using var onnxCnn = new OnnxModel(OnnxModel.Cnn(f.CnnWeights), [1, 28, 28], 10, threads: 1);
+            foreach (var x in new[] { f.CnnX1, f.CnnX64 })
+                checks.Add(Outputs($"CNN batch {x.Length / 784}", x, [1, 28, 28], (a, y) => f.Cnn.Forward(a, y, cnnWs), torchCnn, onnxCnn));
+        }
+        using (var torchLstm = TorchModel.Lstm(f.LstmWeights))
+        using (var onnxLstm = new OnnxModel(OnnxModel.Lstm(f.LstmWeights), [50, 32], 10, threads: 1))
+            foreach (var x in new[] { f.LstmX1, f.LstmX32 })
+                checks.Add(Outputs($"LSTM batch {x.Length / 1600}", x, [50, 32], (a, y) => f.Lstm.Forward(a, y, lstmWs), torchLstm, onnxLstm));
+
+        const float lr = 0.1f;
+        // CNN: TorchSharp's step with mkldnn as shipped (a diagnostic: PEERS.md says its conv gradients are wrong here), then with mkldnn off (the check).
+        var cnn = new FashionCnn(seed: 0);
+        f.Cnn.Parameters.CopyTo(cnn.Parameters);
+        float cnnLoss = cnn.TrainStep(f.CnnX64, f.CnnOneHot, new Sgd(lr), new FashionCnn.Workspace(64));
+        using var cnnX = torch.tensor(f.CnnX64, [64, 1, 28, 28]);
+        using var cnnLabels = torch.tensor(f.CnnLabels, [64]);
+        using (var withMkldnn = TorchModel.Cnn(f.CnnWeights))
+        {
+            TorchBackends.Mkldnn = true;
+            withMkldnn.Step(cnnX, cnnLabels, lr);
+            report.CnnStepWithMkldnn = Data.MaxAbsDiff(cnn.Parameters, withMkldnn.FlatParameters());
+        }
+        using (TorchBackends.MkldnnOff())
+        using (var torchCnn = TorchModel.Cnn(f.CnnWeights))
+        {
+            float torchLoss = torchCnn.Step(cnnX, cnnLabels, lr);
+            const string name = "CNN SGD step, batch 64 (Torch mkldnn off)";
+            checks.Add(new(name, "loss", TrainingTolerance, Math.Abs(cnnLoss - torchLoss), double.NaN, double.NaN, double.NaN, double.NaN));
+            checks.Add(new(name, "parameters after the step", TrainingTolerance, Data.MaxAbsDiff(cnn.Parameters, torchCnn.FlatParameters()), double.NaN, double.NaN, double.NaN, double.NaN));
+            report.CnnStepChange = Data.MaxAbsDiff(cnn.Parameters, f.Cnn.Parameters);
+        }
+        Program.Log($"CNN SGD step: TorchSharp with mkldnn on differs from NetDsl by {report.CnnStepWithMkldnn:E2} (mkldnn off: see the check)");
+
+        var lstm = new SeqLstm(seed: 0);
+        f.Lstm.Parameters.CopyTo(lstm.Parameters);
+        float lstmLoss = lstm.TrainStep(f.LstmX32, f.LstmOneHot, new Sgd(lr), new SeqLstm.Workspace(32));
+        using (var torchLstm = TorchModel.Lstm(f.LstmWeights))
+        using (var lstmX = torch.tensor(f.LstmX32, [32, 50, 32]))
+        using (var lstmLabels = torch.tensor(f.LstmLabels, [32]))
+        {
+            float torchLoss = torchLstm.Step(lstmX, lstmLabels, lr);
+            const string name = "LSTM SGD step, batch 32";
+            checks.Add(new(name, "loss", TrainingTolerance, Math.Abs(lstmLoss - torchLoss), double.NaN, double.NaN, double.NaN, double.NaN));
+            checks.Add(new(name, "parameters after the step", TrainingTolerance, Data.MaxAbsDiff(lstm.Parameters, torchLstm.FlatParameters()), double.NaN, double.NaN, double.NaN, double.NaN));
+            report.LstmStepChange = Data.MaxAbsDiff(lstm.Parameters, f.Lstm.Parameters);
+        }
+        return checks;
+    }
+
+    /// <summary>NetDsl's outputs against TorchSharp's and ORT's (no float64 reference for these networks: n/a).</summary>
+    private static Check Outputs(string name, float[] x, long[] sampleShape, Action<float[], float[]> netDslForward, TorchModel torchModel, OnnxModel onnx)
+    {
+        int sample = (int)sampleShape.Aggregate(1L, (a, b) => a * b), batch = x.Length / sample;
+        var netDsl = new float[batch * 10];
+        netDslForward(x, netDsl);
+        ThreadDeterminism(name, netDsl, y => netDslForward(x, y));
+        using var torchX = torch.tensor(x, [batch, .. sampleShape]);
+        float[] torchY = torchModel.InferToArray(torchX);
+        onnx.Bind(x);
+        float[] ortY = (float[])onnx.Run(batch).Clone();
+        return new Check(name, "outputs", Tolerance, Data.MaxAbsDiff(netDsl, torchY), Data.MaxAbsDiff(netDsl, ortY), double.NaN, double.NaN, double.NaN);
     }
 }

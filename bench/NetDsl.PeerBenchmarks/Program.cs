@@ -9,7 +9,7 @@ using TorchSharp;
 namespace NetDsl.PeerBenchmarks;
 
 /// <summary>
-/// NetDsl against TorchSharp and ONNX Runtime on the workloads of issue 3: same weights, same inputs, outputs checked
+/// NetDsl against TorchSharp and ONNX Runtime on the workloads of issues 3, 5 and 6: same weights, same inputs, outputs checked
 /// for agreement first, then timed at 1 and 2 threads. Writes a markdown report (bench/RESULTS.md via bench/run-peers.sh).
 /// Options: <c>--out PATH</c> (default RESULTS.md), <c>--quick</c> (short blocks, for a smoke test).
 /// </summary>
@@ -38,6 +38,12 @@ internal static class Program
         report.MallocRaised = NativeSetup.RaiseMallocThresholds();
         torch.set_num_interop_threads(1);
         report.TorchLoadedFrom = NativeSetup.LoadedFrom("libLibTorchSharp.so") ?? "?";
+        // PEERS.md: NNPACK cannot start on this CPU (it warns on every conv call): off for the whole run. mkldnn gives
+        // wrong conv gradients here: off around the CNN workloads only (TorchBackends.MkldnnOff), default elsewhere.
+        report.TorchBackends = TorchBackends.Bind();
+        TorchBackends.Nnpack = false;
+        report.TorchBackends += $"; NNPACK enabled after setUserEnabledNNPACK(false): {TorchBackends.Nnpack}; mkldnn by default: {TorchBackends.Mkldnn}";
+        Log($"TorchSharp backends: {report.TorchBackends}");
         report.OrtVersion = OrtEnv.Instance().GetVersionString();
         Log($"TorchSharp: {report.TorchPatch}; loaded from {report.TorchLoadedFrom}");
         Log($"malloc thresholds raised: {report.MallocRaised}; ORT {report.OrtVersion}");
@@ -82,6 +88,34 @@ internal sealed class Fixtures
     public readonly Dense512 Dense = new(seed: 3);
     public readonly DenseStack SmallStack, MediumStack, DenseStack;
 
+    // Issue 5: the Fashion-MNIST CNN; issue 6: the LSTM classifier.
+    public readonly FashionCnn Cnn = new(seed: 4);
+    public readonly FashionCnn CnnTrained = new(seed: 4);
+    public readonly NamedWeights CnnWeights;
+    public readonly float[] CnnX1 = Data.Uniform(784, 0, 1, 41), CnnX64 = Data.Uniform(64 * 784, 0, 1, 42);
+    public readonly long[] CnnLabels = Labels(64, 43);
+    public readonly float[] CnnOneHot;
+    public readonly SeqLstm Lstm = new(seed: 5);
+    public readonly SeqLstm LstmTrained = new(seed: 5);
+    public readonly NamedWeights LstmWeights;
+    public readonly float[] LstmX1 = Data.Uniform(50 * 32, -1, 1, 51), LstmX32 = Data.Uniform(32 * 50 * 32, -1, 1, 52);
+    public readonly long[] LstmLabels = Labels(32, 53);
+    public readonly float[] LstmOneHot;
+
+    private static long[] Labels(int count, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => (long)random.Next(10)).ToArray();
+    }
+
+    public static float[] OneHot(long[] labels)
+    {
+        var oneHot = new float[labels.Length * 10];
+        for (int b = 0; b < labels.Length; b++)
+            oneHot[b * 10 + labels[b]] = 1;
+        return oneHot;
+    }
+
     public readonly float[] SmallX1 = Data.Uniform(784, 0, 1, 11), SmallX256 = Data.Uniform(256 * 784, 0, 1, 12);
     public readonly float[] MediumX1 = Data.Uniform(784, 0, 1, 21), MediumX256 = Data.Uniform(256 * 784, 0, 1, 22);
     public readonly float[] TrainX = Data.Uniform(64 * 784, 0, 1, 23);
@@ -100,6 +134,14 @@ internal sealed class Fixtures
         SmallStack = new DenseStack([784, 128, 10], Small.Parameters, MlpS.ParameterTensors, reluBetween: true);
         MediumStack = new DenseStack([784, 512, 256, 10], Medium.Parameters, MlpM.ParameterTensors, reluBetween: true);
         DenseStack = new DenseStack([512, 512], Dense.Parameters, Dense512.ParameterTensors, reluBetween: false);
+        NamedWeights.RandomizeBiases(Cnn.Parameters, FashionCnn.ParameterTensors, 104);
+        Cnn.Parameters.CopyTo(CnnTrained.Parameters);
+        CnnWeights = new NamedWeights(Cnn.Parameters, FashionCnn.ParameterTensors);
+        CnnOneHot = OneHot(CnnLabels);
+        NamedWeights.RandomizeBiases(Lstm.Parameters, SeqLstm.ParameterTensors, 105);
+        Lstm.Parameters.CopyTo(LstmTrained.Parameters);
+        LstmWeights = new NamedWeights(Lstm.Parameters, SeqLstm.ParameterTensors);
+        LstmOneHot = OneHot(LstmLabels);
         var random = new Random(24);
         TrainLabels = new long[64];
         for (int b = 0; b < 64; b++)

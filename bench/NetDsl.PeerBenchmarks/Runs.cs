@@ -82,6 +82,63 @@ internal static class Runs
             rows.Add(Row("Dense 512→512 batch 512, forward + backward", Unit.GigaflopsPerSecond, 512, 3 * forwardFlop,
                 () => { f.Dense.Forward(f.DenseX, y, ws); f.Dense.Backward(f.DenseX, f.DenseDy, dx, ws); }, torchDense.ForwardBackward, null));
         }
+        rows.AddRange(CnnLstm(f, threads));
+        return rows;
+    }
+
+    /// <summary>Issues 5 and 6: the Fashion-MNIST CNN (TorchSharp with mkldnn off, see PEERS.md) and the LSTM classifier.</summary>
+    private static List<Row> CnnLstm(Fixtures f, int threads)
+    {
+        var rows = new List<Row>();
+        {
+            using var mkldnnOff = TorchBackends.MkldnnOff();
+            var ws = new FashionCnn.Workspace(64);
+            var y1 = new float[10];
+            var y64 = new float[64 * 10];
+            using var torchCnn = TorchModel.Cnn(f.CnnWeights);
+            using var torchX1 = torch.tensor(f.CnnX1, [1, 1, 28, 28]);
+            using var torchX64 = torch.tensor(f.CnnX64, [64, 1, 28, 28]);
+            using var labels = torch.tensor(f.CnnLabels, [64]);
+            using var onnx = new OnnxModel(OnnxModel.Cnn(f.CnnWeights), [1, 28, 28], 10, threads);
+            onnx.Bind(f.CnnX1);
+            onnx.Bind(f.CnnX64);
+            // conv1 28·28·16·25·2, conv2 14·14·32·16·25·2, dense 1568·128·2 + 128·10·2 per sample; training ≈ 3× (the first conv needs no dx).
+            double flop = 2.0 * (28 * 28 * 16 * 25 + 14 * 14 * 32 * 16 * 25 + 1568 * 128 + 128 * 10);
+            double trainFlop = 3 * flop - 2.0 * 28 * 28 * 16 * 25;
+            rows.Add(Row("CNN Fashion-MNIST, batch 1 latency", Unit.LatencyMicroseconds, 1, flop,
+                () => f.Cnn.Forward(f.CnnX1, y1, ws), () => torchCnn.Infer(torchX1), () => onnx.Run(1)));
+            rows.Add(Row("CNN Fashion-MNIST, batch 64 inference", Unit.SamplesPerSecond, 64, 64 * flop,
+                () => f.Cnn.Forward(f.CnnX64, y64, ws), () => torchCnn.Infer(torchX64), () => onnx.Run(64)));
+            var sgd = new Sgd(Fixtures.LearningRate);
+            rows.Add(Row("CNN Fashion-MNIST, training batch 64 (SGD step)", Unit.SamplesPerSecond, 64, 64 * trainFlop,
+                () => f.CnnTrained.TrainStep(f.CnnX64, f.CnnOneHot, sgd, ws), () => torchCnn.StepOnly(torchX64, labels, Fixtures.LearningRate), null));
+
+            // For information: TorchSharp with libtorch's default (mkldnn on), which the agreement check found right for this
+            // network, so the reader can see whether turning mkldnn off slows the peer. Not used by the targets.
+            using var torchDefault = TorchModel.Cnn(f.CnnWeights);
+            TorchBackends.Mkldnn = true;
+            rows.Add(Row("CNN Fashion-MNIST, batch 64 inference, TorchSharp mkldnn on", Unit.SamplesPerSecond, 64, 64 * flop,
+                () => f.Cnn.Forward(f.CnnX64, y64, ws), () => torchDefault.Infer(torchX64), null));
+            rows.Add(Row("CNN Fashion-MNIST, training batch 64, TorchSharp mkldnn on", Unit.SamplesPerSecond, 64, 64 * trainFlop,
+                () => f.CnnTrained.TrainStep(f.CnnX64, f.CnnOneHot, sgd, ws), () => torchDefault.StepOnly(torchX64, labels, Fixtures.LearningRate), null));
+        }
+        {
+            var ws = new SeqLstm.Workspace(32);
+            var y1 = new float[10];
+            using var torchLstm = TorchModel.Lstm(f.LstmWeights);
+            using var torchX1 = torch.tensor(f.LstmX1, [1, 50, 32]);
+            using var torchX32 = torch.tensor(f.LstmX32, [32, 50, 32]);
+            using var labels = torch.tensor(f.LstmLabels, [32]);
+            using var onnx = new OnnxModel(OnnxModel.Lstm(f.LstmWeights), [50, 32], 10, threads);
+            onnx.Bind(f.LstmX1);
+            // 50 steps of the 4 gates (32 + 128 inputs → 512), then 128 → 10; training ≈ 3×.
+            double flop = 2.0 * (50 * 512 * (32 + 128) + 128 * 10);
+            rows.Add(Row("LSTM 32→128 ×50 + Dense 10, batch 1 latency", Unit.LatencyMicroseconds, 1, flop,
+                () => f.Lstm.Forward(f.LstmX1, y1, ws), () => torchLstm.Infer(torchX1), () => onnx.Run(1)));
+            var sgd = new Sgd(Fixtures.LearningRate);
+            rows.Add(Row("LSTM 32→128 ×50 + Dense 10, training batch 32 (SGD step)", Unit.SamplesPerSecond, 32, 32 * 3 * flop,
+                () => f.LstmTrained.TrainStep(f.LstmX32, f.LstmOneHot, sgd, ws), () => torchLstm.StepOnly(torchX32, labels, Fixtures.LearningRate), null));
+        }
         return rows;
     }
 
