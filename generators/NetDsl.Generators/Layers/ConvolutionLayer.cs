@@ -185,10 +185,7 @@ internal static class ConvolutionLayer
 
     public static void EmitPenalty(SourceWriter w, ConvolutionLayerModel c)
     {
-        if (!c.HasPenalty)
-            return;
-        int i = c.Index;
-        w.WriteLine($"// Layer {i} penalty: loss += {Literals.Number(c.L1)}·Σ|W{i}| + {Literals.Number(c.L2)}·ΣW{i}²");
-        w.WriteLine($"loss += global::NetDsl.Kernels.Penalties.AddL1L2(parameters.Slice(Layer{i}WeightOffset, {Literals.Int(c.WeightCount)}), gradients.Slice(Layer{i}WeightOffset, {Literals.Int(c.WeightCount)}), l1: {Literals.Float(c.L1)}, l2: {Literals.Float(c.L2)});");
+        if (c.HasPenalty)
+            LayerOptions.EmitPenalty(w, c.Index, c.WeightCount, c.L1, c.L2);
     }
 }

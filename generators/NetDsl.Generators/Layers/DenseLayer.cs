@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using System.Text.RegularExpressions;
 using NetDsl.Generators.Model;
 
@@ -135,14 +134,8 @@ internal static class DenseLayer
     /// <summary>The L1/L2 penalty on the weights: adds to <c>loss</c> and to the weight gradient.</summary>
     public static void EmitPenalty(SourceWriter w, DenseLayerModel layer)
     {
-        if (!layer.HasPenalty)
-            return;
-        int i = layer.Index;
-        string l1 = Literals.Number(layer.L1), l2 = Literals.Number(layer.L2);
-        string loss = string.Join(" + ", new[] { layer.L1 != 0 ? $"{l1}·Σ|W{i}|" : null, layer.L2 != 0 ? $"{l2}·ΣW{i}²" : null }.Where(t => t is not null));
-        string gradient = string.Join(" + ", new[] { layer.L1 != 0 ? $"{l1}·sign(W{i})" : null, layer.L2 != 0 ? $"2·{l2}·W{i}" : null }.Where(t => t is not null));
-        w.WriteLine($"// Layer {i} penalty: loss += {loss};  dW{i} += {gradient}");
-        w.WriteLine($"loss += global::NetDsl.Kernels.Penalties.AddL1L2(parameters.Slice(Layer{i}WeightOffset, {Literals.Int(layer.WeightCount)}), gradients.Slice(Layer{i}WeightOffset, {Literals.Int(layer.WeightCount)}), l1: {Literals.Float(layer.L1)}, l2: {Literals.Float(layer.L2)});");
+        if (layer.HasPenalty)
+            LayerOptions.EmitPenalty(w, layer.Index, layer.WeightCount, layer.L1, layer.L2);
     }
 
     /// <summary>Forward: reads <paramref name="x"/>, writes the layer's output <c>y{i}</c> (declared here).</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Linq;
 using System.Text.RegularExpressions;
 using NetDsl.Generators.Model;
 
@@ -81,6 +82,20 @@ internal static class LayerOptions
             ok = false;
         }
         return name;
+    }
+
+    /// <summary>
+    /// The L1/L2 penalty on a layer's weights <c>W{index}</c> (at <c>Layer{index}WeightOffset</c>): adds to <c>loss</c>
+    /// and to the weight gradient; the comment names only the terms that are declared.
+    /// </summary>
+    public static void EmitPenalty(SourceWriter w, int index, int weightCount, float l1, float l2)
+    {
+        string a = Literals.Number(l1), b = Literals.Number(l2);
+        string loss = string.Join(" + ", new[] { l1 != 0 ? $"{a}·Σ|W{index}|" : null, l2 != 0 ? $"{b}·ΣW{index}²" : null }.Where(t => t is not null));
+        string gradient = string.Join(" + ", new[] { l1 != 0 ? $"{a}·sign(W{index})" : null, l2 != 0 ? $"2·{b}·W{index}" : null }.Where(t => t is not null));
+        string weights = $"Layer{index}WeightOffset, {Literals.Int(weightCount)}";
+        w.WriteLine($"// Layer {index} penalty: loss += {loss};  dW{index} += {gradient}");
+        w.WriteLine($"loss += global::NetDsl.Kernels.Penalties.AddL1L2(parameters.Slice({weights}), gradients.Slice({weights}), l1: {Literals.Float(l1)}, l2: {Literals.Float(l2)});");
     }
 
     /// <summary>A whole-number option that must be positive (sizes, strides), reported as NDSL0005.</summary>
