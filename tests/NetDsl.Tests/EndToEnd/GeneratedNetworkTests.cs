@@ -152,19 +152,7 @@ public class GeneratedNetworkTests
         float[] x = RandomValues(random, batch * OddSizes.InputSize);
         float[] targets = OneHotTargets(random, batch, OddSizes.OutputSize);
 
-        CheckGradients(Loss.SoftmaxCrossEntropy, reference, network.Parameters, (input, t, dp, dx) =>
-        {
-            var recorder = new GradientRecorder();
-            float loss = network.TrainStep(input, t, recorder, workspace);
-            recorder.Gradients.CopyTo(dp);
-            // The training step does not compute dL/dx; the backward pass does, from dL/dy = (softmax(y) - t) / B.
-            var y = new float[t.Length];
-            network.Forward(input, y, workspace);
-            var dy = new float[t.Length];
-            NetDsl.Kernels.LossFunctions.SoftmaxCrossEntropy(y, t, dy, OddSizes.OutputSize);
-            network.Backward(input, dy, dx, workspace);
-            return loss;
-        }, x, targets, batch, OddSizes.OutputSize);
+        CheckGradients(Loss.SoftmaxCrossEntropy, reference, network.Parameters, TrainingGradients(network, workspace, (y, t, dy) => NetDsl.Kernels.LossFunctions.SoftmaxCrossEntropy(y, t, dy, OddSizes.OutputSize)), x, targets, batch, OddSizes.OutputSize);
     }
 
     [Theory]
@@ -180,18 +168,7 @@ public class GeneratedNetworkTests
         for (int i = 0; i < targets.Length; i++)
             targets[i] = random.Next(2);
 
-        CheckGradients(Loss.BinaryCrossEntropy, reference, network.Parameters, (input, t, dp, dx) =>
-        {
-            var recorder = new GradientRecorder();
-            float loss = network.TrainStep(input, t, recorder, workspace);
-            recorder.Gradients.CopyTo(dp);
-            var y = new float[t.Length];
-            network.Forward(input, y, workspace);
-            var dy = new float[t.Length];
-            NetDsl.Kernels.LossFunctions.BinaryCrossEntropy(y, t, dy);
-            network.Backward(input, dy, dx, workspace);
-            return loss;
-        }, x, targets, batch, MultiLabel.OutputSize);
+        CheckGradients(Loss.BinaryCrossEntropy, reference, network.Parameters, TrainingGradients(network, workspace, (y, t, dy) => NetDsl.Kernels.LossFunctions.BinaryCrossEntropy(y, t, dy)), x, targets, batch, MultiLabel.OutputSize);
     }
 
     [Theory]
@@ -205,7 +182,13 @@ public class GeneratedNetworkTests
         float[] x = RandomValues(random, batch * DiabetesRegressor.InputSize);
         float[] targets = RandomValues(random, batch);
 
-        CheckGradients(Loss.MeanSquaredError, reference, network.Parameters, (input, t, dp, dx) =>
+        CheckGradients(Loss.MeanSquaredError, reference, network.Parameters, TrainingGradients(network, workspace, (y, t, dy) => NetDsl.Kernels.LossFunctions.MeanSquaredError(y, t, dy)), x, targets, batch, 1);
+    }
+
+    /// <summary>dL/dθ from the training step (seen by an optimizer that only records them) and dL/dx from the backward
+    /// pass given <paramref name="lossGradient"/>'s dL/dy: the training step does not compute dL/dx.</summary>
+    private static Func<float[], float[], float[], float[], float> TrainingGradients(ITrainableNetwork network, NetworkWorkspace workspace, Action<float[], float[], float[]> lossGradient)
+        => (input, t, dp, dx) =>
         {
             var recorder = new GradientRecorder();
             float loss = network.TrainStep(input, t, recorder, workspace);
@@ -213,11 +196,10 @@ public class GeneratedNetworkTests
             var y = new float[t.Length];
             network.Forward(input, y, workspace);
             var dy = new float[t.Length];
-            NetDsl.Kernels.LossFunctions.MeanSquaredError(y, t, dy);
+            lossGradient(y, t, dy);
             network.Backward(input, dy, dx, workspace);
             return loss;
-        }, x, targets, batch, 1);
-    }
+        };
 
     /// <summary>An optimizer that only records the gradients it is given and leaves the parameters alone.</summary>
     private sealed class GradientRecorder : IOptimizer
