@@ -2,6 +2,7 @@
 # Builds bench/NetDsl.PeerBenchmarks and runs the NetDsl / TorchSharp / ONNX Runtime comparison at 1 and 2 threads;
 # writes bench/RESULTS.md. About 3-5 minutes after the first restore (TorchSharp-cpu is ~600 MB).
 # Usage: bench/run-peers.sh [--quick]     (--quick: short timing blocks, a smoke test, written to /tmp/RESULTS.quick.md)
+#        bench/run-peers.sh --only CNN       times only the workloads whose name contains CNN (written to /tmp/RESULTS.only.md)
 #        PEERS_WAIT_IDLE=15 bench/run-peers.sh   waits up to 15 minutes for the machine to go idle before timing
 #        PEERS_ATTEMPTS=3 ...                    reruns until other processes used < 5 % of the CPUs, keeps the quietest
 set -euo pipefail
@@ -42,7 +43,12 @@ export DOTNET_TC_CallCountingDelayMs=0
 
 dll="$(dirname "$project")/bin/Release/net10.0/NetDsl.PeerBenchmarks.dll"
 out="$here/RESULTS.md"
-if [[ "${1:-}" == "--quick" ]]; then out="${TMPDIR:-/tmp}/RESULTS.quick.md"; fi
+for arg in "$@"; do
+  case "$arg" in
+    --quick) out="${TMPDIR:-/tmp}/RESULTS.quick.md" ;;
+    --only) out="${TMPDIR:-/tmp}/RESULTS.only.md" ;;
+  esac
+done
 # Up to PEERS_ATTEMPTS runs (default 1): stop at the first where other processes used under 5 % of the CPUs, and keep
 # the quietest run otherwise.
 best_share=""

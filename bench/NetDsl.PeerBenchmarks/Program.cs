@@ -11,7 +11,8 @@ namespace NetDsl.PeerBenchmarks;
 /// <summary>
 /// NetDsl against TorchSharp and ONNX Runtime on the workloads of issues 3, 5 and 6: same weights, same inputs, outputs checked
 /// for agreement first, then timed at 1 and 2 threads. Writes a markdown report (bench/RESULTS.md via bench/run-peers.sh).
-/// Options: <c>--out PATH</c> (default RESULTS.md), <c>--quick</c> (short blocks, for a smoke test).
+/// Options: <c>--out PATH</c> (default RESULTS.md), <c>--quick</c> (short blocks, for a smoke test), <c>--only TEXT</c>
+/// (time only the workloads whose name contains TEXT, e.g. <c>--only CNN</c>; the agreement checks still all run).
 /// </summary>
 internal static class Program
 {
@@ -26,7 +27,8 @@ internal static class Program
             {
                 case "--out": output = args[++i]; break;
                 case "--quick": Timing.WarmupSeconds = 0.1; Timing.BlockSeconds = 0.01; Timing.Blocks = 5; break;
-                default: Console.Error.WriteLine($"Unknown option {args[i]}. Options: --out PATH, --quick"); return 2;
+                case "--only": Runs.Only = args[++i]; break;
+                default: Console.Error.WriteLine($"Unknown option {args[i]}. Options: --out PATH, --quick, --only TEXT"); return 2;
             }
         }
 
@@ -53,6 +55,13 @@ internal static class Program
         report.Peak256 = FmaPeak.Vector256Single();
         report.Peak2 = FmaPeak.Parallel(2);
         Log($"FMA peak: Vector512 {report.Peak512:F1}, Vector256 {report.Peak256:F1} GFLOP/s on one core; {report.Peak2:F1} on two");
+
+        Log("read bandwidth of one core...");
+        foreach (var bound in report.Bounds)
+            bound.Bandwidth = MemoryBandwidth.Read(bound.WorkingSetBytes);
+        foreach (long size in Report.BandwidthSizes)
+            report.Bandwidths[size] = MemoryBandwidth.Read(size);
+        Log("read bandwidth: " + string.Join(", ", report.Bandwidths.Select(b => $"{b.Key >> 10} KB {b.Value:F0} GB/s")));
 
         var fixtures = new Fixtures();
         Correctness.Run(fixtures, report);

@@ -44,6 +44,11 @@ internal sealed class Report
     public readonly List<Check> Checks = [];
     public readonly List<(string Workload, double MaxAbsDiff)> ThreadDifferences = [];
     public readonly Dictionary<int, List<Row>> Tables = [];
+    public readonly BatchOneBound[] Bounds = BatchOneBound.ForTheWorkloads();
+    public readonly SortedDictionary<long, double> Bandwidths = [];
+
+    /// <summary>Working sets for the read-bandwidth line: inside L1, L2 (1 MB per core here), L3 and main memory.</summary>
+    public static readonly long[] BandwidthSizes = [16 << 10, 512 << 10, 8 << 20, 256 << 20];
 
     public double PeakSingle => Math.Max(Peak512, Peak256);
     public double Peak(int threads) => threads == 1 ? PeakSingle : Peak2;
@@ -127,6 +132,8 @@ internal sealed class Report
             md.AppendLine();
         }
 
+        AppendBatchOneBounds(md);
+
         md.AppendLine("## Targets of issues 3, 5 and 6");
         md.AppendLine();
         md.AppendLine("Judged on the median times. The last column judges the same target on each engine's fastest block instead: where the two differ, the run was too noisy to decide that target.");
@@ -150,6 +157,43 @@ internal sealed class Report
                     if (m is not null)
                         md.AppendLine($"| {threads} | {row.Workload} | {engine} | {Time(m.Median)} | {Time(m.Min)} | {row.Gflops(m):F1} | {100 * row.Gflops(m) / Peak(threads):F0} % | {m.OperationsPerBlock} | {m.BytesPerOperation:0.#} |");
         return md.ToString();
+    }
+
+    /// <summary>
+    /// The floor of each batch-1 latency on this machine at float32, against the target's time: a target below the floor
+    /// cannot be reached by any float32 implementation here, whatever its kernels.
+    /// </summary>
+    private void AppendBatchOneBounds(StringBuilder md)
+    {
+        md.AppendLine("## What bounds batch-1 latency (1 thread, float32)");
+        md.AppendLine();
+        md.AppendLine("A batch-1 forward pass reads every weight at least once per call and does one FMA (2 FLOP) per 4-byte weight, so it is " +
+                      "limited by how fast one core reads its weights from the cache that holds them, not by the FMA units: at the measured peak it would " +
+                      $"need {2 * PeakSingle:F0} GB/s. One core's read bandwidth, measured here (Vector512 loads, 8 independent sums, best of 30 runs): " +
+                      string.Join(", ", Bandwidths.Select(b => $"{(b.Key >= 1 << 20 ? $"{b.Key >> 20} MB" : $"{b.Key >> 10} KB")} working set {b.Value:F0} GB/s")) +
+                      ". The floor is the longer of the weights' read time at the bandwidth measured for that working set and the FLOP at the FMA peak; " +
+                      "nothing else (activations, the input, overhead) is counted, so real code needs more.");
+        md.AppendLine();
+        md.AppendLine("| workload | weights read per call | working set | read bandwidth | memory floor | FLOP at peak | floor | target | ORT | NetDsl | NetDsl ÷ floor | target reachable at float32? |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        var rows = Tables.TryGetValue(1, out var r) ? r : [];
+        foreach (var bound in Bounds)
+        {
+            var row = rows.FirstOrDefault(x => x.Workload == bound.Workload);
+            double memory = bound.MemoryFloorSeconds * 1e6;
+            double? compute = row is null ? null : row.FlopPerOperation / (PeakSingle * 1e9) * 1e6;
+            double? floor = compute is double c ? Math.Max(memory, c) : null;
+            double? ort = row?.Ort is { } o ? o.Median * 1e6 : null;
+            double? netDsl = row?.NetDsl is { } n ? n.Median * 1e6 : null;
+            double? target = ort * bound.TargetRatio;
+            string reachable = target is double t && floor is double f
+                ? t < f ? $"**no**: the target ({t:F1} µs) is below the floor ({f:F1} µs)" : $"in principle: it needs {100 * f / t:F0} % of the floor's speed"
+                : "n/a";
+            md.AppendLine($"| {bound.Workload} ({bound.Explanation}) | {bound.BytesPerCall / 1024.0:N0} KB | {bound.WorkingSetBytes / 1024.0:N0} KB | {bound.Bandwidth:F0} GB/s | " +
+                          $"{memory:F1} µs | {compute:F1} µs | {floor:F1} µs | ≤ {bound.TargetRatio:0.##} × ORT = {target:F1} µs | {ort:F1} µs | {netDsl:F1} µs | " +
+                          $"{(netDsl is double nd && floor is double fl ? $"{nd / fl:F2}" : "n/a")} | {reachable} |");
+        }
+        md.AppendLine();
     }
 
     private static string Verdict(bool? pass) => pass is null ? "n/a" : pass.Value ? "PASS" : "**FAIL**";

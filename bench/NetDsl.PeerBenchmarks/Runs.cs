@@ -47,9 +47,9 @@ internal static class Runs
             var y1 = new float[stack.OutputSize];
             var y256 = new float[256 * stack.OutputSize];
 
-            rows.Add(Row(name + ", batch 1 latency", Unit.LatencyMicroseconds, 1, stack.ForwardFlopPerSample,
+            Add(rows, Row(name + ", batch 1 latency", Unit.LatencyMicroseconds, 1, stack.ForwardFlopPerSample,
                 () => forward(x1, y1), () => torchMlp.Infer(torchX1), () => onnx.Run(1)));
-            rows.Add(Row(name + ", batch 256 inference", Unit.SamplesPerSecond, 256, 256 * stack.ForwardFlopPerSample,
+            Add(rows, Row(name + ", batch 256 inference", Unit.SamplesPerSecond, 256, 256 * stack.ForwardFlopPerSample,
                 () => forward(x256, y256), () => torchMlp.Infer(torchX256), () => onnx.Run(256)));
         }
 
@@ -64,7 +64,7 @@ internal static class Runs
             using var labels = torch.tensor(f.TrainLabels, [64]);
             // forward, weight gradients of every layer, input gradients of every layer but the first.
             double flop = 64 * (2 * stack.ForwardFlopPerSample - 2.0 * stack.Sizes[0] * stack.Sizes[1]) + 64 * stack.ForwardFlopPerSample;
-            rows.Add(Row("MLP-M 784-512-256-10, training batch 64 (SGD step)", Unit.SamplesPerSecond, 64, flop,
+            Add(rows, Row("MLP-M 784-512-256-10, training batch 64 (SGD step)", Unit.SamplesPerSecond, 64, flop,
                 () => f.MediumTrained.TrainStep(f.TrainX, f.TrainOneHot, sgd, ws), () => trainer.StepOnly(x, labels), null));
         }
 
@@ -77,9 +77,9 @@ internal static class Runs
             using var onnx = new OnnxMlp(f.DenseStack, threads);
             onnx.Bind(f.DenseX, 512, 512);
             double forwardFlop = 2.0 * 512 * 512 * 512;
-            rows.Add(Row("Dense 512→512 batch 512, forward", Unit.GigaflopsPerSecond, 512, forwardFlop,
+            Add(rows, Row("Dense 512→512 batch 512, forward", Unit.GigaflopsPerSecond, 512, forwardFlop,
                 () => f.Dense.Forward(f.DenseX, y, ws), torchDense.Forward, () => onnx.Run(512)));
-            rows.Add(Row("Dense 512→512 batch 512, forward + backward", Unit.GigaflopsPerSecond, 512, 3 * forwardFlop,
+            Add(rows, Row("Dense 512→512 batch 512, forward + backward", Unit.GigaflopsPerSecond, 512, 3 * forwardFlop,
                 () => { f.Dense.Forward(f.DenseX, y, ws); f.Dense.Backward(f.DenseX, f.DenseDy, dx, ws); }, torchDense.ForwardBackward, null));
         }
         rows.AddRange(CnnLstm(f, threads));
@@ -105,21 +105,21 @@ internal static class Runs
             // conv1 28·28·16·25·2, conv2 14·14·32·16·25·2, dense 1568·128·2 + 128·10·2 per sample; training ≈ 3× (the first conv needs no dx).
             double flop = 2.0 * (28 * 28 * 16 * 25 + 14 * 14 * 32 * 16 * 25 + 1568 * 128 + 128 * 10);
             double trainFlop = 3 * flop - 2.0 * 28 * 28 * 16 * 25;
-            rows.Add(Row("CNN Fashion-MNIST, batch 1 latency", Unit.LatencyMicroseconds, 1, flop,
+            Add(rows, Row("CNN Fashion-MNIST, batch 1 latency", Unit.LatencyMicroseconds, 1, flop,
                 () => f.Cnn.Forward(f.CnnX1, y1, ws), () => torchCnn.Infer(torchX1), () => onnx.Run(1)));
-            rows.Add(Row("CNN Fashion-MNIST, batch 64 inference", Unit.SamplesPerSecond, 64, 64 * flop,
+            Add(rows, Row("CNN Fashion-MNIST, batch 64 inference", Unit.SamplesPerSecond, 64, 64 * flop,
                 () => f.Cnn.Forward(f.CnnX64, y64, ws), () => torchCnn.Infer(torchX64), () => onnx.Run(64)));
             var sgd = new Sgd(Fixtures.LearningRate);
-            rows.Add(Row("CNN Fashion-MNIST, training batch 64 (SGD step)", Unit.SamplesPerSecond, 64, 64 * trainFlop,
+            Add(rows, Row("CNN Fashion-MNIST, training batch 64 (SGD step)", Unit.SamplesPerSecond, 64, 64 * trainFlop,
                 () => f.CnnTrained.TrainStep(f.CnnX64, f.CnnOneHot, sgd, ws), () => torchCnn.StepOnly(torchX64, labels, Fixtures.LearningRate), null));
 
             // For information: TorchSharp with libtorch's default (mkldnn on), which the agreement check found right for this
             // network, so the reader can see whether turning mkldnn off slows the peer. Not used by the targets.
             using var torchDefault = TorchModel.Cnn(f.CnnWeights);
             TorchBackends.Mkldnn = true;
-            rows.Add(Row("CNN Fashion-MNIST, batch 64 inference, TorchSharp mkldnn on", Unit.SamplesPerSecond, 64, 64 * flop,
+            Add(rows, Row("CNN Fashion-MNIST, batch 64 inference, TorchSharp mkldnn on", Unit.SamplesPerSecond, 64, 64 * flop,
                 () => f.Cnn.Forward(f.CnnX64, y64, ws), () => torchDefault.Infer(torchX64), null));
-            rows.Add(Row("CNN Fashion-MNIST, training batch 64, TorchSharp mkldnn on", Unit.SamplesPerSecond, 64, 64 * trainFlop,
+            Add(rows, Row("CNN Fashion-MNIST, training batch 64, TorchSharp mkldnn on", Unit.SamplesPerSecond, 64, 64 * trainFlop,
                 () => f.CnnTrained.TrainStep(f.CnnX64, f.CnnOneHot, sgd, ws), () => torchDefault.StepOnly(torchX64, labels, Fixtures.LearningRate), null));
         }
         {
@@ -133,10 +133,10 @@ internal static class Runs
             onnx.Bind(f.LstmX1);
             // 50 steps of the 4 gates (32 + 128 inputs → 512), then 128 → 10; training ≈ 3×.
             double flop = 2.0 * (50 * 512 * (32 + 128) + 128 * 10);
-            rows.Add(Row("LSTM 32→128 ×50 + Dense 10, batch 1 latency", Unit.LatencyMicroseconds, 1, flop,
+            Add(rows, Row("LSTM 32→128 ×50 + Dense 10, batch 1 latency", Unit.LatencyMicroseconds, 1, flop,
                 () => f.Lstm.Forward(f.LstmX1, y1, ws), () => torchLstm.Infer(torchX1), () => onnx.Run(1)));
             var sgd = new Sgd(Fixtures.LearningRate);
-            rows.Add(Row("LSTM 32→128 ×50 + Dense 10, training batch 32 (SGD step)", Unit.SamplesPerSecond, 32, 32 * 3 * flop,
+            Add(rows, Row("LSTM 32→128 ×50 + Dense 10, training batch 32 (SGD step)", Unit.SamplesPerSecond, 32, 32 * 3 * flop,
                 () => f.LstmTrained.TrainStep(f.LstmX32, f.LstmOneHot, sgd, ws), () => torchLstm.StepOnly(torchX32, labels, Fixtures.LearningRate), null));
         }
         return rows;
@@ -154,8 +154,19 @@ internal static class Runs
         return (x, y) => net.Forward(x, y, ws);
     }
 
-    private static Row Row(string name, Unit unit, int samples, double flop, Action netDsl, Action? torchSharp, Action? ort)
+    /// <summary>Only the workloads whose name contains this text are timed (<c>--only</c>); null times all.</summary>
+    public static string? Only;
+
+    private static void Add(List<Row> rows, Row? row)
     {
+        if (row is not null)
+            rows.Add(row);
+    }
+
+    private static Row? Row(string name, Unit unit, int samples, double flop, Action netDsl, Action? torchSharp, Action? ort)
+    {
+        if (Only is not null && !name.Contains(Only, StringComparison.OrdinalIgnoreCase))
+            return null;
         var m = Timing.Measure(netDsl, torchSharp, ort);
         var (n, t, o) = (m[0], m[1], m[2]);
         var row = new Row(name, unit, samples, flop, n, t, o);
