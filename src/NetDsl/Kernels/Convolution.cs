@@ -91,6 +91,11 @@ public static class Convolution
         int depth = Depth(in geometry), positions = geometry.OutHeight * geometry.OutWidth;
         long group = GroupSize(in geometry, batch);
         long size = depth * group * positions + geometry.OutChannels * group * positions + (long)geometry.OutChannels * depth + PaddedSize(in geometry);
+        size = Math.Max(size, DirectScratchSize(in geometry));
+        if (DirectInputGradientPossible(in geometry))
+        {
+            size = Math.Max(size, DirectScratchSize(InputGradientGeometry(in geometry)));
+        }
         return checked((int)size);
     }
 
@@ -118,6 +123,12 @@ public static class Convolution
     internal static void Conv2DForwardAt<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         in Conv2DGeometry geometry, int batch, Span<float> scratch, TActivation activation, SimdWidth width)
         where TActivation : struct, IActivation
+        => Conv2DForwardAt(x, weight, bias, y, in geometry, batch, scratch, activation, width, ConvolutionAlgorithm.Auto);
+
+    /// <summary><see cref="Conv2DForward{TActivation}"/> at a given width, by a given algorithm (tests run both).</summary>
+    internal static void Conv2DForwardAt<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+        in Conv2DGeometry geometry, int batch, Span<float> scratch, TActivation activation, SimdWidth width, ConvolutionAlgorithm algorithm)
+        where TActivation : struct, IActivation
     {
         Validate(in geometry, batch);
         int inputSize = geometry.InputSize, outputSize = geometry.OutputSize;
@@ -130,6 +141,11 @@ public static class Convolution
         }
         Guard.Length(y.Length, batch, outputSize, nameof(y), "batch·O·OH·OW");
         CheckScratch(scratch, in geometry, batch);
+        if (algorithm == ConvolutionAlgorithm.Direct || (algorithm == ConvolutionAlgorithm.Auto && DirectForward(in geometry)))
+        {
+            RunDirect(x, weight, bias, y, in geometry, batch, scratch, activation, width, flipTransposed: false);
+            return;
+        }
 
         int group = GroupSize(in geometry, batch);
         bool positionMajor = PositionMajor(channels, group * positions, width);
@@ -249,6 +265,12 @@ public static class Convolution
     internal static void Conv2DBackwardAt(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
         Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient,
         in Conv2DGeometry geometry, int batch, Span<float> scratch, SimdWidth width)
+        => Conv2DBackwardAt(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, in geometry, batch, scratch, width, ConvolutionAlgorithm.Auto);
+
+    /// <summary><see cref="Conv2DBackward"/> at a given width, the input gradient by a given algorithm (tests run both).</summary>
+    internal static void Conv2DBackwardAt(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+        Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient,
+        in Conv2DGeometry geometry, int batch, Span<float> scratch, SimdWidth width, ConvolutionAlgorithm algorithm)
     {
         Validate(in geometry, batch);
         int inputSize = geometry.InputSize, outputSize = geometry.OutputSize;
@@ -292,6 +314,8 @@ public static class Convolution
         Span<float> partial = scratch.Slice(depth * group * positions + permutedLength, channels * depth);
         Span<float> padded = scratch.Slice(depth * group * positions + permutedLength + channels * depth, PaddedSize(in geometry));
         bool dots = DotsForWeightGradient(depth, width);
+        bool directInput = !inputGradient.IsEmpty && DirectInputGradientPossible(in geometry)
+            && (algorithm == ConvolutionAlgorithm.Direct || (algorithm == ConvolutionAlgorithm.Auto && DirectInputGradient(in geometry)));
         for (int first = 0; first < batch; first += group)
         {
             int count = Math.Min(group, batch - first), columns = count * positions;
@@ -335,7 +359,7 @@ public static class Convolution
                 TensorPrimitives.Add(weightGradient, partial, weightGradient);
             }
 
-            if (!inputGradient.IsEmpty)
+            if (!inputGradient.IsEmpty && !directInput)
             {
                 // dcol[K, G·N] = W[O, K]ᵀ · dz'[O, G·N] (into col, no longer needed), then dx += col2im(dcol).
                 Gemm.MultiplyTransposedAAt(weight, dz, col, depth, columns, channels, width);
@@ -344,6 +368,102 @@ public static class Convolution
                     Col2Im(col, inputGradient.Slice((first + s) * inputSize, inputSize), in geometry, s * positions, columns, padded);
                 }
             }
+        }
+
+        if (directInput)
+        {
+            // dx = dz ⋆ flip(W)ᵀ: a stride-1 convolution of dz, padded by (K−1)·d − pad, with the weights flipped and transposed.
+            RunDirect(outputGradient, weight, [], inputGradient, InputGradientGeometry(in geometry), batch, scratch, new IdentityActivation(), width, flipTransposed: true);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Direct convolution
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// <summary>Whether the forward pass runs as a direct convolution (<see cref="ConvolutionDirect"/>) rather than im2col + GEMM.</summary>
+    internal static bool DirectForward(in Conv2DGeometry g) => true;
+
+    /// <summary>Whether the input gradient runs as a direct convolution, when it can (<see cref="DirectInputGradientPossible"/>).</summary>
+    internal static bool DirectInputGradient(in Conv2DGeometry g) => true;
+
+    /// <summary>
+    /// Whether <c>dx</c> is a plain convolution of <c>dz</c>: stride 1, and no padding wider than the dilated kernel
+    /// (<c>pad ≤ (K − 1)·d</c> on every side), so <c>dz</c> needs a non-negative padding.
+    /// </summary>
+    internal static bool DirectInputGradientPossible(in Conv2DGeometry g)
+        => g.StrideHeight == 1 && g.StrideWidth == 1
+        && g.PadTop <= (g.KernelHeight - 1) * g.DilationHeight && g.PadBottom <= (g.KernelHeight - 1) * g.DilationHeight
+        && g.PadLeft <= (g.KernelWidth - 1) * g.DilationWidth && g.PadRight <= (g.KernelWidth - 1) * g.DilationWidth;
+
+    /// <summary>
+    /// The convolution that gives <c>dx</c> from <c>dz</c> at stride 1:
+    /// <c>dx[c, i, j] = Σ_o Σ_kh,kw dz[o, i + padTop − kh·dh, j + padLeft − kw·dw] · W[o, c, kh, kw]</c>, which with
+    /// <c>kh' = KH − 1 − kh</c> is a correlation of <c>dz</c> (O channels, OH × OW) padded by <c>(KH − 1)·dh − padTop</c>
+    /// (and so on for each side) with <c>W'[c, o, kh', kw'] = W[o, c, KH − 1 − kh', KW − 1 − kw']</c>.
+    /// </summary>
+    internal static Conv2DGeometry InputGradientGeometry(in Conv2DGeometry g)
+    {
+        int spanHeight = (g.KernelHeight - 1) * g.DilationHeight, spanWidth = (g.KernelWidth - 1) * g.DilationWidth;
+        return new Conv2DGeometry(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.KernelWidth,
+            PadTop: spanHeight - g.PadTop, PadLeft: spanWidth - g.PadLeft, PadBottom: spanHeight - g.PadBottom, PadRight: spanWidth - g.PadRight,
+            DilationHeight: g.DilationHeight, DilationWidth: g.DilationWidth);
+    }
+
+    /// <summary>Floats of scratch the direct convolution of <paramref name="g"/> needs: packed weights, tap offsets, padded bias.</summary>
+    private static int DirectScratchSize(in Conv2DGeometry g)
+    {
+        int depth = Depth(in g);
+        return ConvolutionDirect.PackedLength(depth, g.OutChannels) + depth + ConvolutionDirect.BiasLength(g.OutChannels);
+    }
+
+    /// <summary>
+    /// <c>y = act(conv(x, w) + bias)</c> by <see cref="ConvolutionDirect"/> (<paramref name="flipTransposed"/>: with the
+    /// flipped, transposed weights of the forward convolution <paramref name="weight"/> belongs to, for the input
+    /// gradient). Packs the weights into <paramref name="scratch"/>, then splits the samples across threads.
+    /// </summary>
+    private static unsafe void RunDirect<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+        in Conv2DGeometry g, int batch, Span<float> scratch, TActivation activation, SimdWidth width, bool flipTransposed)
+        where TActivation : struct, IActivation
+    {
+        if (batch == 0)
+        {
+            return;
+        }
+        int depth = Depth(in g), channels = g.OutChannels, positions = g.OutHeight * g.OutWidth;
+        bool fused = PanelGemm.IsFused<TActivation>();
+        fixed (float* px = x, py = y, ps = scratch)
+        {
+            var job = new DirectJob { X = px, Y = py, Weights = ps };
+            int* offsets = (int*)(ps + ConvolutionDirect.PackedLength(depth, channels));
+            float* paddedBias = (float*)(offsets + depth);
+            ConvolutionDirect.Prepare(ref job, in g, offsets);
+            ConvolutionDirect.PackWeights(weight, ps, channels, depth, width, flipTransposed, g.KernelHeight * g.KernelWidth);
+            var biasSpan = new Span<float>(paddedBias, ConvolutionDirect.BiasLength(channels));
+            biasSpan.Clear();
+            bias.CopyTo(biasSpan);
+            job.Bias = paddedBias;
+            job.NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f;
+
+            // Threads split samples; with fewer samples than threads, each sample's rows in parts.
+            int threads = 2L * depth * channels * positions * batch >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
+            job.Parts = batch < threads ? Math.Min(g.OutHeight, (threads + batch - 1) / batch) : 1;
+            delegate*<void*, int, int, void> body = (width, fused) switch
+            {
+                (SimdWidth.Vector512, true) => &ConvolutionDirect.RunItems<Simd512, Vector512<float>, TActivation>,
+                (SimdWidth.Vector512, false) => &ConvolutionDirect.RunItems<Simd512, Vector512<float>, IdentityActivation>,
+                (SimdWidth.Vector256, true) => &ConvolutionDirect.RunItems<Simd256, Vector256<float>, TActivation>,
+                (SimdWidth.Vector256, false) => &ConvolutionDirect.RunItems<Simd256, Vector256<float>, IdentityActivation>,
+                (SimdWidth.Vector128, true) => &ConvolutionDirect.RunItems<Simd128, Vector128<float>, TActivation>,
+                (SimdWidth.Vector128, false) => &ConvolutionDirect.RunItems<Simd128, Vector128<float>, IdentityActivation>,
+                (_, true) => &ConvolutionDirect.RunItems<SimdScalar, float, TActivation>,
+                _ => &ConvolutionDirect.RunItems<SimdScalar, float, IdentityActivation>,
+            };
+            KernelRange.Run(&job, body, batch * job.Parts, threads);
+        }
+        if (!fused)
+        {
+            activation.Forward(y.Slice(0, batch * g.OutputSize), positions);
         }
     }
 
@@ -555,4 +675,15 @@ public static class Convolution
             throw new ArgumentException($"The (dilated) kernel is larger than the padded input: {Describe(in g)}.", "geometry");
         }
     }
+}
+
+/// <summary>How a convolution runs: chosen per shape (<see cref="Auto"/>), or forced (tests run both on every shape).</summary>
+internal enum ConvolutionAlgorithm
+{
+    /// <summary>By the shape: <see cref="Convolution.DirectForward"/>, <see cref="Convolution.DirectInputGradient"/>.</summary>
+    Auto,
+    /// <summary>im2col + the packed GEMM.</summary>
+    Im2Col,
+    /// <summary><see cref="ConvolutionDirect"/> (the input gradient only at stride 1, see <see cref="Convolution.DirectInputGradientPossible"/>).</summary>
+    Direct,
 }
