@@ -256,10 +256,15 @@ internal static unsafe class ConvolutionDirect
                 }
                 else
                 {
-                    for (int w = 0; w < width; w++)
+                    // Phase r holds padded columns r, r + sw, …: input columns r − padLeft + i·sw.
+                    for (int r = 0; r < sw; r++)
                     {
-                        int column = w + job.PadLeft;
-                        to[column % sw * job.Phase + column / sw] = from[w];
+                        float* phase = to + r * job.Phase;
+                        int i = r >= job.PadLeft ? 0 : (job.PadLeft - r + sw - 1) / sw;
+                        for (int w = r - job.PadLeft + i * sw; w < width; w += sw, i++)
+                        {
+                            phase[i] = from[w];
+                        }
                     }
                 }
             }
