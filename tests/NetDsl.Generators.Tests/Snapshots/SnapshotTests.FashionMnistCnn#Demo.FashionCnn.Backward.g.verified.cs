@@ -67,7 +67,7 @@ namespace Demo
             global::System.Span<float> dz2 = workspace.Layer2Gradient.AsSpan(0, batch * 6272);
             // dz2 = dy2 ⊙ (y2 > 0 ? 1 : 0)
             new global::NetDsl.Kernels.ReLUActivation().Backward(y2, dz2, dz2, 6272);
-            // dW2[32, 16, 5, 5] = Σ_batch dz2 · col(y1)ᵀ;  db2[32] = Σ dz2;  dy1 = col2im(W2ᵀ · dz2)
+            // dW2[32, 16, 5, 5] = Σ_batch dz2 · col(y1)ᵀ;  db2[32] = Σ dz2;  dy1 = dz2 ⋆ flip(W2)ᵀ (direct: stride 1, 16 input channels)
             global::NetDsl.Kernels.Convolution.Conv2DBackward(y1, parameters.Slice(Layer2WeightOffset, 12800), dz2,
                 gradients.Slice(Layer2WeightOffset, 12800), gradients.Slice(Layer2BiasOffset, 32), workspace.Layer1Gradient.AsSpan(0, batch * 3136), s_layer2Geometry, batch, workspace.Scratch);
 
