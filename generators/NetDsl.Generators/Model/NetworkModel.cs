@@ -188,6 +188,12 @@ internal sealed record ConvolutionLayerModel(
     public bool DirectForward => OutChannels >= 8;
 
     /// <summary>
+    /// Whether a direct forward pass puts output positions in vector lanes (mirrors <c>Convolution.DirectPositionLanes</c>:
+    /// rows of 16 or more positions, unless the channels fill blocks of 32 and the rows do not fill vectors of 16).
+    /// </summary>
+    public bool DirectPositionLanes => OutWidth >= 16 && !(OutChannels % 32 == 0 && OutWidth % 16 != 0);
+
+    /// <summary>
     /// Whether the runtime computes the input gradient as a direct convolution (mirrors <c>Convolution.DirectInputGradient</c>
     /// and <c>DirectInputGradientPossible</c>: stride 1, 16 or more input channels, no padding wider than the dilated kernel).
     /// </summary>

@@ -33,6 +33,8 @@ internal unsafe struct DirectJob
     public int Parts;
     /// <summary>The slope of a fused <see cref="LeakyReLUActivation"/>.</summary>
     public float NegativeSlope;
+    /// <summary>Whether the job runs the positions-in-lanes kernel (<see cref="ConvolutionDirect.RowLanes"/>) rather than channels in lanes.</summary>
+    public bool PositionLanes;
 
     public readonly int InputSize => InChannels * InHeight * InWidth;
     public readonly int OutputSize => OutChannels * OutHeight * OutWidth;
@@ -41,13 +43,15 @@ internal unsafe struct DirectJob
 
 /// <summary>
 /// Direct (implicit-GEMM) convolution: the products of im2col + GEMM without building <c>col</c>. Each sample is
-/// copied once into a zero-bordered buffer, then a register-tiled micro-kernel accumulates a tile of
-/// <see cref="TilePositions"/> output positions of one row × 2 vectors of output channels over every tap
-/// <c>t = (c, kh, kw)</c>, reading the inputs straight from the padded sample at <c>offset(t)</c>.
+/// copied once into a zero-bordered buffer, then a register-tiled micro-kernel accumulates a tile of outputs over
+/// every tap <c>t = (c, kh, kw)</c>, reading the inputs straight from the padded sample at <c>offset(t)</c>: either
+/// <see cref="TilePositions"/> output positions of one row × 2 vectors of output channels (channels in lanes), or
+/// 3 vectors of consecutive positions × <see cref="LaneChannels"/> channels (positions in lanes, <see cref="RowLanes"/>);
+/// <see cref="Convolution.DirectPositionLanes"/> chooses.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Why positions broadcast × channels in vectors (rather than positions in vector lanes × channels broadcast): the
+/// Why channels in lanes for the CNN's second layer (rather than positions in lanes): the
 /// Fashion-MNIST CNN's second layer has 32 output channels (two full zmm) on 14-wide rows, which fill only 14 of
 /// 16 lanes; with channels in lanes every lane works and each tap is 2 vector loads of weights plus 14 broadcast
 /// inputs (embedded in the FMAs) for 28 FMAs, under the load ports' limit. The price is a transpose of each finished
@@ -212,6 +216,28 @@ internal static unsafe class ConvolutionDirect
         }
     }
 
+    /// <summary>
+    /// Packs <c>w(o, t)</c> (<paramref name="weight"/> <c>[O, K]</c>) for the positions-in-lanes kernel: blocks of
+    /// <see cref="LaneChannels"/> output channels, each <c>K</c> rows of 8 floats (zeros past the last channel), so a
+    /// tap's 8 weights are one cache line's half.
+    /// </summary>
+    public static void PackWeightsForLanes(ReadOnlySpan<float> weight, float* packed, int channels, int depth)
+    {
+        fixed (float* w = weight)
+        {
+            for (int o0 = 0; o0 < channels; o0 += LaneChannels)
+            {
+                int valid = Math.Min(LaneChannels, channels - o0);
+                if (valid < LaneChannels)
+                {
+                    new Span<float>(packed, depth * LaneChannels).Clear();
+                }
+                Transpose(w + (nint)o0 * depth, depth, packed, LaneChannels, valid, depth);
+                packed += depth * LaneChannels;
+            }
+        }
+    }
+
     /// <summary>Channels in the block that starts with <paramref name="remaining"/> channels left: 2 vectors, or 1 if that covers them.</summary>
     private static int BlockWidth(int remaining, int lanes) => remaining <= lanes ? lanes : 2 * lanes;
 
@@ -232,7 +258,14 @@ internal static unsafe class ConvolutionDirect
                 lastSample = sample;
             }
             int rowStart = job.OutHeight * part / job.Parts, rowEnd = job.OutHeight * (part + 1) / job.Parts;
-            Sample<TSimd, TVec, TActivation>(in job, padded, job.Y + (nint)sample * job.OutputSize, rowStart, rowEnd, tile);
+            if (job.PositionLanes)
+            {
+                RowLanes<TSimd, TVec, TActivation>(in job, padded, job.Y + (nint)sample * job.OutputSize, rowStart, rowEnd);
+            }
+            else
+            {
+                Sample<TSimd, TVec, TActivation>(in job, padded, job.Y + (nint)sample * job.OutputSize, rowStart, rowEnd, tile);
+            }
         }
     }
 
@@ -270,6 +303,88 @@ internal static unsafe class ConvolutionDirect
             }
         }
     }
+
+    /// <summary>Output channels per block of the positions-in-lanes kernel.</summary>
+    public const int LaneChannels = 8;
+
+    /// <summary>
+    /// Output rows <c>[rowStart, rowEnd)</c> of one sample with output positions in vector lanes: each row is cut into
+    /// vectors of <c>L</c> consecutive positions (the last one shifted left to end on the row's end, its overlap
+    /// recomputed with the same bits), and tiles of 3 such vectors (from one row or the next) × 8 output channels
+    /// accumulate over every tap: 3 vector loads of inputs and 8 broadcast weights for 24 FMAs. Output rows are
+    /// stored straight into NCHW, no transpose; the price is the lanes of the overlap (28-wide rows: 28 of 32).
+    /// Needs <c>OW ≥ L</c>.
+    /// </summary>
+    private static void RowLanes<TSimd, TVec, TActivation>(in DirectJob job, float* padded, float* y, int rowStart, int rowEnd)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        int lanes = TSimd.Count, width = job.OutWidth, plane = job.OutHeight * width;
+        int perRow = (width + lanes - 1) / lanes;
+        int first = rowStart * perRow, end = rowEnd * perRow;
+        float* weights = job.Weights;
+        for (int o0 = 0; o0 < job.OutChannels; o0 += LaneChannels)
+        {
+            int channels = Math.Min(LaneChannels, job.OutChannels - o0);
+            float* output = y + o0 * plane;
+            for (int v = first; v < end; v += 3)
+            {
+                int v1 = Math.Min(v + 1, end - 1), v2 = Math.Min(v + 2, end - 1);
+                int p0 = Position(v, perRow, lanes, width), p1 = Position(v1, perRow, lanes, width), p2 = Position(v2, perRow, lanes, width);
+                int r0 = v / perRow, r1 = v1 / perRow, r2 = v2 / perRow;
+                nint row = (nint)job.StrideHeight * job.PaddedRow;
+                TileLanes<TSimd, TVec, TActivation>(padded + r0 * row + p0, padded + r1 * row + p1, padded + r2 * row + p2, job.Offsets, weights, job.Depth,
+                    job.Bias + o0, output + r0 * width + p0, output + r1 * width + p1, output + r2 * width + p2, plane, channels, job.NegativeSlope);
+            }
+            weights += job.Depth * LaneChannels;
+        }
+    }
+
+    /// <summary>The first output column of vector <paramref name="v"/> of its row.</summary>
+    private static int Position(int v, int perRow, int lanes, int width) => Math.Min(v % perRow * lanes, width - lanes);
+
+    /// <summary>
+    /// The positions-in-lanes micro-kernel: <c>out_r[o·plane + 0..L] = act(bias[o] + Σ_t w[t, o] · in_r[offset(t) + 0..L])</c>
+    /// for 3 vectors <c>r</c> and 8 channels <c>o</c> (those below <paramref name="channels"/> stored).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileLanes<TSimd, TVec, TActivation>(float* in0, float* in1, float* in2, int* offsets, float* weights, int depth, float* bias,
+        float* out0, float* out1, float* out2, int plane, int channels, float slope)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        TVec b0 = TSimd.Broadcast(bias[0]), b1 = TSimd.Broadcast(bias[1]), b2 = TSimd.Broadcast(bias[2]), b3 = TSimd.Broadcast(bias[3]);
+        TVec b4 = TSimd.Broadcast(bias[4]), b5 = TSimd.Broadcast(bias[5]), b6 = TSimd.Broadcast(bias[6]), b7 = TSimd.Broadcast(bias[7]);
+        TVec a00 = b0, a01 = b1, a02 = b2, a03 = b3, a04 = b4, a05 = b5, a06 = b6, a07 = b7;
+        TVec a10 = b0, a11 = b1, a12 = b2, a13 = b3, a14 = b4, a15 = b5, a16 = b6, a17 = b7;
+        TVec a20 = b0, a21 = b1, a22 = b2, a23 = b3, a24 = b4, a25 = b5, a26 = b6, a27 = b7;
+        for (int t = 0; t < depth; t++, weights += LaneChannels)
+        {
+            nint offset = offsets[t];
+            TVec x0 = TSimd.Load(ref *in0, offset), x1 = TSimd.Load(ref *in1, offset), x2 = TSimd.Load(ref *in2, offset);
+            TVec w;
+            w = TSimd.Broadcast(weights[0]); a00 = TSimd.MultiplyAdd(x0, w, a00); a10 = TSimd.MultiplyAdd(x1, w, a10); a20 = TSimd.MultiplyAdd(x2, w, a20);
+            w = TSimd.Broadcast(weights[1]); a01 = TSimd.MultiplyAdd(x0, w, a01); a11 = TSimd.MultiplyAdd(x1, w, a11); a21 = TSimd.MultiplyAdd(x2, w, a21);
+            w = TSimd.Broadcast(weights[2]); a02 = TSimd.MultiplyAdd(x0, w, a02); a12 = TSimd.MultiplyAdd(x1, w, a12); a22 = TSimd.MultiplyAdd(x2, w, a22);
+            w = TSimd.Broadcast(weights[3]); a03 = TSimd.MultiplyAdd(x0, w, a03); a13 = TSimd.MultiplyAdd(x1, w, a13); a23 = TSimd.MultiplyAdd(x2, w, a23);
+            w = TSimd.Broadcast(weights[4]); a04 = TSimd.MultiplyAdd(x0, w, a04); a14 = TSimd.MultiplyAdd(x1, w, a14); a24 = TSimd.MultiplyAdd(x2, w, a24);
+            w = TSimd.Broadcast(weights[5]); a05 = TSimd.MultiplyAdd(x0, w, a05); a15 = TSimd.MultiplyAdd(x1, w, a15); a25 = TSimd.MultiplyAdd(x2, w, a25);
+            w = TSimd.Broadcast(weights[6]); a06 = TSimd.MultiplyAdd(x0, w, a06); a16 = TSimd.MultiplyAdd(x1, w, a16); a26 = TSimd.MultiplyAdd(x2, w, a26);
+            w = TSimd.Broadcast(weights[7]); a07 = TSimd.MultiplyAdd(x0, w, a07); a17 = TSimd.MultiplyAdd(x1, w, a17); a27 = TSimd.MultiplyAdd(x2, w, a27);
+        }
+        { PutLane<TSimd, TVec, TActivation>(a00, out0 + 0 * plane, slope); PutLane<TSimd, TVec, TActivation>(a10, out1 + 0 * plane, slope); PutLane<TSimd, TVec, TActivation>(a20, out2 + 0 * plane, slope); }
+        if (channels > 1) { PutLane<TSimd, TVec, TActivation>(a01, out0 + 1 * plane, slope); PutLane<TSimd, TVec, TActivation>(a11, out1 + 1 * plane, slope); PutLane<TSimd, TVec, TActivation>(a21, out2 + 1 * plane, slope); }
+        if (channels > 2) { PutLane<TSimd, TVec, TActivation>(a02, out0 + 2 * plane, slope); PutLane<TSimd, TVec, TActivation>(a12, out1 + 2 * plane, slope); PutLane<TSimd, TVec, TActivation>(a22, out2 + 2 * plane, slope); }
+        if (channels > 3) { PutLane<TSimd, TVec, TActivation>(a03, out0 + 3 * plane, slope); PutLane<TSimd, TVec, TActivation>(a13, out1 + 3 * plane, slope); PutLane<TSimd, TVec, TActivation>(a23, out2 + 3 * plane, slope); }
+        if (channels > 4) { PutLane<TSimd, TVec, TActivation>(a04, out0 + 4 * plane, slope); PutLane<TSimd, TVec, TActivation>(a14, out1 + 4 * plane, slope); PutLane<TSimd, TVec, TActivation>(a24, out2 + 4 * plane, slope); }
+        if (channels > 5) { PutLane<TSimd, TVec, TActivation>(a05, out0 + 5 * plane, slope); PutLane<TSimd, TVec, TActivation>(a15, out1 + 5 * plane, slope); PutLane<TSimd, TVec, TActivation>(a25, out2 + 5 * plane, slope); }
+        if (channels > 6) { PutLane<TSimd, TVec, TActivation>(a06, out0 + 6 * plane, slope); PutLane<TSimd, TVec, TActivation>(a16, out1 + 6 * plane, slope); PutLane<TSimd, TVec, TActivation>(a26, out2 + 6 * plane, slope); }
+        if (channels > 7) { PutLane<TSimd, TVec, TActivation>(a07, out0 + 7 * plane, slope); PutLane<TSimd, TVec, TActivation>(a17, out1 + 7 * plane, slope); PutLane<TSimd, TVec, TActivation>(a27, out2 + 7 * plane, slope); }
+    }
+
+    /// <summary>Stores one vector of one channel through the fused activation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PutLane<TSimd, TVec, TActivation>(TVec value, float* destination, float slope)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+        => TSimd.Store(Activate<TSimd, TVec, TActivation>(value, slope), ref *destination, 0);
 
     /// <summary>Output rows <c>[rowStart, rowEnd)</c> of one sample, every block of channels.</summary>
     private static void Sample<TSimd, TVec, TActivation>(in DirectJob job, float* padded, float* y, int rowStart, int rowEnd, float* tile)
@@ -430,7 +545,7 @@ internal static unsafe class ConvolutionDirect
     /// <c>output[ch·plane + p] = act(rP[ch])</c> for 14 positions <c>p</c> and <paramref name="channels"/> ≤ 16: a 16×16
     /// transpose (rows 14 and 15 zero) in four rounds of 16 shuffles — within pairs of floats, pairs of pairs, then
     /// 128-bit lanes twice — and one masked store of 14 floats per channel. Measured on the CNN's first layer
-    /// (16 channels, 25 taps) against storing the tile and copying it out one float at a time: TODO.
+    /// (16 channels, 25 taps) against storing the tile and copying it out one float at a time: 72 against 42 GFLOP/s.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreTransposed<TActivation>(Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3,

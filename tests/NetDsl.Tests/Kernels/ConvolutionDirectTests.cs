@@ -6,8 +6,8 @@ using static NetDsl.Tests.Kernels.ConvolutionReference;
 namespace NetDsl.Tests.Kernels;
 
 /// <summary>
-/// Both convolution algorithms, forced (<see cref="ConvolutionAlgorithm.Direct"/> and
-/// <see cref="ConvolutionAlgorithm.Im2Col"/>), at every SIMD width against <see cref="ConvolutionReference"/>: on the
+/// Every convolution algorithm, forced (<see cref="ConvolutionAlgorithm.Direct"/>,
+/// <see cref="ConvolutionAlgorithm.DirectPositionLanes"/> and <see cref="ConvolutionAlgorithm.Im2Col"/>), at every SIMD width against <see cref="ConvolutionReference"/>: on the
 /// small geometries of <see cref="ConvolutionTests"/> with finite differences, and on rows wide enough for the direct
 /// kernel's full 14-position tiles (the last one overlapping) with channel counts that fill one vector, two, or leave
 /// a partial block, against the analytic float64 backward. Tolerances as in <see cref="ConvolutionTests"/>.
@@ -18,11 +18,12 @@ public class ConvolutionDirectTests
     private const float Sentinel = 12345.5f;
 
     private static readonly SimdWidth[] AllWidths = [SimdWidth.Scalar, SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512];
-    private static readonly ConvolutionAlgorithm[] Algorithms = [ConvolutionAlgorithm.Direct, ConvolutionAlgorithm.Im2Col];
+    private static readonly ConvolutionAlgorithm[] Algorithms = [ConvolutionAlgorithm.Direct, ConvolutionAlgorithm.DirectPositionLanes, ConvolutionAlgorithm.Im2Col];
 
     /// <summary>
-    /// Rows of 14 or more output positions (full tiles, an overlapping last tile), strides 1/2/3, same/asymmetric
-    /// padding, dilation, 1, 8, 16, 17, 32, 33 and 40 output channels, batches 1 to 3.
+    /// Rows of 14 or more output positions (full tiles, an overlapping last tile; for positions in lanes, rows of one
+    /// to four vectors, the last overlapping, tiles of 3 vectors across rows), strides 1/2/3, same/asymmetric
+    /// padding, dilation, 1, 8, 9, 16, 17, 32, 33 and 40 output channels, batches 1 to 3.
     /// </summary>
     public static TheoryData<string, Conv2DGeometry, int> Wide => new()
     {
@@ -96,6 +97,7 @@ public class ConvolutionDirectTests
         var layer1 = new Conv2DGeometry(1, 28, 28, 16, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2);
         var layer2 = new Conv2DGeometry(16, 14, 14, 32, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2);
         Assert.True(Convolution.DirectForward(layer1) && Convolution.DirectForward(layer2));
+        Assert.True(Convolution.DirectPositionLanes(layer1) && !Convolution.DirectPositionLanes(layer2));
         Assert.True(Convolution.DirectInputGradient(layer2) && Convolution.DirectInputGradientPossible(layer2));
         var random = new Random(21);
         int saved = KernelOptions.MaxThreads;
