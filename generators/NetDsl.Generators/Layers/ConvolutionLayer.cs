@@ -202,7 +202,10 @@ internal static class ConvolutionLayer
         string inputGradient = c.DirectInputGradient
             ? $"d{x} = dz{i} ⋆ flip(W{i})ᵀ (direct: stride 1, {c.InChannels} input channels)"
             : $"d{x} = col2im(W{i}ᵀ · dz{i})";
-        w.WriteLine($"// dW{i}{WeightShape(c)} = Σ_batch dz{i} · col({x})ᵀ;  db{i}[{c.OutChannels}] = Σ dz{i};  {inputGradient}{(dxCondition is null ? "" : " when wanted")}");
+        string weightGradient = c.DirectForward
+            ? $"dW{i}{WeightShape(c)} = Σ_batch Σ_p dz{i}[o,p] · {x}[c, p + (kh,kw)] (direct, no im2col)"
+            : $"dW{i}{WeightShape(c)} = Σ_batch dz{i} · col({x})ᵀ";
+        w.WriteLine($"// {weightGradient};  db{i}[{c.OutChannels}] = Σ dz{i};  {inputGradient}{(dxCondition is null ? "" : " when wanted")}");
         w.WriteLine($"global::NetDsl.Kernels.Convolution.Conv2DBackward({x}, parameters.Slice(Layer{i}WeightOffset, {Literals.Int(c.WeightCount)}), dz{i},");
         w.WriteLine($"    gradients.Slice(Layer{i}WeightOffset, {Literals.Int(c.WeightCount)}), gradients.Slice(Layer{i}BiasOffset, {c.OutChannels}), {dxArgument}, s_layer{i}Geometry, batch, workspace.Scratch);");
     }

@@ -33,6 +33,8 @@ internal unsafe struct DirectJob
     public int Parts;
     /// <summary>The slope of a fused <see cref="LeakyReLUActivation"/>.</summary>
     public float NegativeSlope;
+    /// <summary>Samples of the batch (the weight gradient's jobs run every sample in each item).</summary>
+    public int Batch;
     /// <summary>Whether the job runs the positions-in-lanes kernel (<see cref="ConvolutionDirect.RowLanes"/>) rather than channels in lanes.</summary>
     public bool PositionLanes;
 
@@ -67,7 +69,7 @@ internal unsafe struct DirectJob
 /// in or the thread count: threads split samples (or, with fewer samples than threads, rows of a sample).
 /// </para>
 /// </remarks>
-internal static unsafe class ConvolutionDirect
+internal static unsafe partial class ConvolutionDirect
 {
     /// <summary>Output positions per full tile: 14 × 2 vectors = 28 accumulators, leaving registers for 2 weight vectors.</summary>
     public const int TilePositions = 14;
@@ -177,7 +179,7 @@ internal static unsafe class ConvolutionDirect
     /// registers where it can (a layer's 12,800 weights in ~1 µs instead of ~3.5 µs one float at a time, which shows
     /// at batch 1), then one float at a time.
     /// </summary>
-    private static void Transpose(float* from, int fromStride, float* to, int toStride, int rows, int columns)
+    internal static void Transpose(float* from, int fromStride, float* to, int toStride, int rows, int columns)
     {
         int j = 0;
         if (Sse.IsSupported)
@@ -239,7 +241,7 @@ internal static unsafe class ConvolutionDirect
     }
 
     /// <summary>Channels in the block that starts with <paramref name="remaining"/> channels left: 2 vectors, or 1 if that covers them.</summary>
-    private static int BlockWidth(int remaining, int lanes) => remaining <= lanes ? lanes : 2 * lanes;
+    internal static int BlockWidth(int remaining, int lanes) => remaining <= lanes ? lanes : 2 * lanes;
 
     /// <summary>The job's samples (× parts) <c>[start, end)</c> at a width, on the calling thread.</summary>
     public static void RunItems<TSimd, TVec, TActivation>(void* state, int start, int end)
@@ -273,7 +275,7 @@ internal static unsafe class ConvolutionDirect
     /// <c>padded[c, r, (j mod sw)·phase + j / sw] = x[c, r − padTop, j − padLeft]</c> inside, 0 in the border (and in
     /// the unused tail of the last phase).
     /// </summary>
-    private static void Pad(float* x, float* padded, in DirectJob job)
+    internal static void Pad(float* x, float* padded, in DirectJob job)
     {
         new Span<float>(padded, job.PaddedSize).Clear();
         int sw = job.StrideWidth, width = job.InWidth;
