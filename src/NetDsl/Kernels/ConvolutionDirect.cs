@@ -66,7 +66,14 @@ internal unsafe struct DirectJob
 /// </para>
 /// <para>
 /// Every output element is summed by one thread over taps in the same order, whatever the batch, the tile it lands
-/// in or the thread count: threads split samples (or, with fewer samples than threads, rows of a sample).
+/// in or the thread count: threads split samples (or, with fewer samples than threads, rows of a sample). The weight
+/// gradient (ConvolutionDirectGradient.cs) is the channel kernel with taps and positions swapped; its threads share
+/// out blocks of taps, each summing its elements over every sample in order.
+/// </para>
+/// <para>
+/// Each thread pads samples into its own <see cref="PackBuffer"/> (allocated once, when it first grows); the packed
+/// weights and tap offsets live in the caller's scratch and are rebuilt on every call (weights change between
+/// training steps): 12,800 weights in ~1 µs, which shows only at batch 1.
 /// </para>
 /// </remarks>
 internal static unsafe partial class ConvolutionDirect
