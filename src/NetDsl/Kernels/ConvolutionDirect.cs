@@ -227,8 +227,7 @@ internal static unsafe partial class ConvolutionDirect
 
     /// <summary>
     /// Packs <c>w(o, t)</c> (<paramref name="weight"/> <c>[O, K]</c>) for the positions-in-lanes kernel: blocks of
-    /// <see cref="LaneChannels"/> output channels, each <c>K</c> rows of 8 floats (zeros past the last channel), so a
-    /// tap's 8 weights are one cache line's half.
+    /// <see cref="LaneChannels"/> output channels, each <c>K</c> rows of 8 floats (zeros past the last channel).
     /// </summary>
     public static void PackWeightsForLanes(ReadOnlySpan<float> weight, float* packed, int channels, int depth)
     {
@@ -316,6 +315,9 @@ internal static unsafe partial class ConvolutionDirect
     /// <summary>Output channels per block of the positions-in-lanes kernel.</summary>
     public const int LaneChannels = 8;
 
+    /// <summary>Vectors of positions per tile of the positions-in-lanes kernel.</summary>
+    private const int LaneVectors = 3;
+
     /// <summary>
     /// Output rows <c>[rowStart, rowEnd)</c> of one sample with output positions in vector lanes: each row is cut into
     /// vectors of <c>L</c> consecutive positions (the last one shifted left to end on the row's end, its overlap
@@ -330,17 +332,17 @@ internal static unsafe partial class ConvolutionDirect
         int lanes = TSimd.Count, width = job.OutWidth, plane = job.OutHeight * width;
         int perRow = (width + lanes - 1) / lanes;
         int first = rowStart * perRow, end = rowEnd * perRow;
+        nint row = (nint)job.StrideHeight * job.PaddedRow;
         float* weights = job.Weights;
         for (int o0 = 0; o0 < job.OutChannels; o0 += LaneChannels)
         {
             int channels = Math.Min(LaneChannels, job.OutChannels - o0);
             float* output = y + o0 * plane;
-            for (int v = first; v < end; v += 3)
+            for (int v = first; v < end; v += LaneVectors)
             {
-                int v1 = Math.Min(v + 1, end - 1), v2 = Math.Min(v + 2, end - 1);
-                int p0 = Position(v, perRow, lanes, width), p1 = Position(v1, perRow, lanes, width), p2 = Position(v2, perRow, lanes, width);
-                int r0 = v / perRow, r1 = v1 / perRow, r2 = v2 / perRow;
-                nint row = (nint)job.StrideHeight * job.PaddedRow;
+                int v0 = v, p0 = Position(v0, perRow, lanes, width), r0 = v0 / perRow;
+                int v1 = Math.Min(v + 1, end - 1), p1 = Position(v1, perRow, lanes, width), r1 = v1 / perRow;
+                int v2 = Math.Min(v + 2, end - 1), p2 = Position(v2, perRow, lanes, width), r2 = v2 / perRow;
                 TileLanes<TSimd, TVec, TActivation>(padded + r0 * row + p0, padded + r1 * row + p1, padded + r2 * row + p2, job.Offsets, weights, job.Depth,
                     job.Bias + o0, output + r0 * width + p0, output + r1 * width + p1, output + r2 * width + p2, plane, channels, job.NegativeSlope);
             }
@@ -360,8 +362,7 @@ internal static unsafe partial class ConvolutionDirect
         float* out0, float* out1, float* out2, int plane, int channels, float slope)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
-        TVec b0 = TSimd.Broadcast(bias[0]), b1 = TSimd.Broadcast(bias[1]), b2 = TSimd.Broadcast(bias[2]), b3 = TSimd.Broadcast(bias[3]);
-        TVec b4 = TSimd.Broadcast(bias[4]), b5 = TSimd.Broadcast(bias[5]), b6 = TSimd.Broadcast(bias[6]), b7 = TSimd.Broadcast(bias[7]);
+        TVec b0 = TSimd.Broadcast(bias[0]), b1 = TSimd.Broadcast(bias[1]), b2 = TSimd.Broadcast(bias[2]), b3 = TSimd.Broadcast(bias[3]), b4 = TSimd.Broadcast(bias[4]), b5 = TSimd.Broadcast(bias[5]), b6 = TSimd.Broadcast(bias[6]), b7 = TSimd.Broadcast(bias[7]);
         TVec a00 = b0, a01 = b1, a02 = b2, a03 = b3, a04 = b4, a05 = b5, a06 = b6, a07 = b7;
         TVec a10 = b0, a11 = b1, a12 = b2, a13 = b3, a14 = b4, a15 = b5, a16 = b6, a17 = b7;
         TVec a20 = b0, a21 = b1, a22 = b2, a23 = b3, a24 = b4, a25 = b5, a26 = b6, a27 = b7;

