@@ -338,11 +338,16 @@ internal static unsafe partial class ConvolutionDirect
         {
             int channels = Math.Min(LaneChannels, job.OutChannels - o0);
             float* output = y + o0 * plane;
+            // Vector v is column block c of row r, walked without dividing.
+            int r = rowStart, c = 0;
             for (int v = first; v < end; v += LaneVectors)
             {
-                int v0 = v, p0 = Position(v0, perRow, lanes, width), r0 = v0 / perRow;
-                int v1 = Math.Min(v + 1, end - 1), p1 = Position(v1, perRow, lanes, width), r1 = v1 / perRow;
-                int v2 = Math.Min(v + 2, end - 1), p2 = Position(v2, perRow, lanes, width), r2 = v2 / perRow;
+                int r0 = r, p0 = Math.Min(c * lanes, width - lanes);
+                if (v + 1 < end) Next(ref r, ref c, perRow);
+                int r1 = r, p1 = Math.Min(c * lanes, width - lanes);
+                if (v + 2 < end) Next(ref r, ref c, perRow);
+                int r2 = r, p2 = Math.Min(c * lanes, width - lanes);
+                Next(ref r, ref c, perRow);
                 TileLanes<TSimd, TVec, TActivation>(padded + r0 * row + p0, padded + r1 * row + p1, padded + r2 * row + p2, job.Offsets, weights, job.Depth,
                     job.Bias + o0, output + r0 * width + p0, output + r1 * width + p1, output + r2 * width + p2, plane, channels, job.NegativeSlope);
             }
@@ -350,8 +355,16 @@ internal static unsafe partial class ConvolutionDirect
         }
     }
 
-    /// <summary>The first output column of vector <paramref name="v"/> of its row.</summary>
-    private static int Position(int v, int perRow, int lanes, int width) => Math.Min(v % perRow * lanes, width - lanes);
+    /// <summary>Moves (row, column block) to the next vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Next(ref int row, ref int block, int perRow)
+    {
+        if (++block == perRow)
+        {
+            block = 0;
+            row++;
+        }
+    }
 
     /// <summary>
     /// The positions-in-lanes micro-kernel: <c>out_r[o·plane + 0..L] = act(bias[o] + Σ_t w[t, o] · in_r[offset(t) + 0..L])</c>
