@@ -222,8 +222,33 @@ internal static unsafe partial class ConvolutionDirect
     /// Packs <c>w(o, t)</c> (<paramref name="weight"/> <c>[O, K]</c>) for the positions-in-lanes kernel: blocks of
     /// <see cref="LaneChannels"/> output channels, each <c>K</c> rows of 8 floats (zeros past the last channel).
     /// </summary>
-    public static void PackWeightsForLanes(ReadOnlySpan<float> weight, float* packed, int channels, int depth)
+    public static void PackWeightsForLanes(ReadOnlySpan<float> weight, float* packed, int channels, int depth, bool flipTransposed = false, int kernelArea = 1)
     {
+        if (flipTransposed)
+        {
+            // As PackWeights: row t = (o, tap) of the gradient's depth, column q: forward input channel o0 + q.
+            fixed (float* w = weight)
+            {
+                for (int o0 = 0; o0 < channels; o0 += LaneChannels, packed += depth * LaneChannels)
+                {
+                    int valid = Math.Min(LaneChannels, channels - o0);
+                    new Span<float>(packed, depth * LaneChannels).Clear();
+                    for (int o = 0; o < depth / kernelArea; o++)
+                    {
+                        for (int q = 0; q < valid; q++)
+                        {
+                            float* from = w + ((nint)o * channels + o0 + q) * kernelArea + kernelArea - 1;
+                            float* to = packed + (nint)o * kernelArea * LaneChannels + q;
+                            for (int tap = 0; tap < kernelArea; tap++)
+                            {
+                                to[tap * LaneChannels] = from[-tap];
+                            }
+                        }
+                    }
+                }
+            }
+            return;
+        }
         fixed (float* w = weight)
         {
             for (int o0 = 0; o0 < channels; o0 += LaneChannels)
@@ -247,7 +272,7 @@ internal static unsafe partial class ConvolutionDirect
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
         ref DirectJob job = ref *(DirectJob*)state;
-        float* padded = PackBuffer.Get(job.PaddedSize);
+        float* padded = PackBuffer.Get(job.PaddedSize + 32); // slack: vectors of rows narrower than a vector read past the last row
         float* tile = stackalloc float[TilePositions * 2 * 16];
         int lastSample = -1;
         for (int item = start; item < end; item++)
@@ -316,14 +341,15 @@ internal static unsafe partial class ConvolutionDirect
     /// vectors of <c>L</c> consecutive positions (the last one shifted left to end on the row's end, its overlap
     /// recomputed with the same bits), and tiles of 3 such vectors (from one row or the next) × 8 output channels
     /// accumulate over every tap: 3 vector loads of inputs and 8 broadcast weights for 24 FMAs. Output rows are
-    /// stored straight into NCHW, no transpose; the price is the lanes of the overlap (28-wide rows: 28 of 32).
-    /// Needs <c>OW ≥ L</c>.
+    /// stored straight into NCHW, no transpose; the price is the lanes of the overlap (28-wide rows: 28 of 32), or
+    /// with rows narrower than a vector (the input gradient of the CNN's second layer: 14 of 16) the lanes past the
+    /// row, which read the next row (or the buffer's slack) and are not stored.
     /// </summary>
     private static void RowLanes<TSimd, TVec, TActivation>(in DirectJob job, float* padded, float* y, int rowStart, int rowEnd)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
         int lanes = TSimd.Count, width = job.OutWidth, plane = job.OutHeight * width;
-        int perRow = (width + lanes - 1) / lanes;
+        int perRow = (width + lanes - 1) / lanes, valid = Math.Min(width, lanes);
         int first = rowStart * perRow, end = rowEnd * perRow;
         nint row = (nint)job.StrideHeight * job.PaddedRow;
         float* weights = job.Weights;
@@ -335,14 +361,14 @@ internal static unsafe partial class ConvolutionDirect
             int r = rowStart, c = 0;
             for (int v = first; v < end; v += LaneVectors)
             {
-                int r0 = r, p0 = Math.Min(c * lanes, width - lanes);
+                int r0 = r, p0 = Math.Max(0, Math.Min(c * lanes, width - lanes));
                 if (v + 1 < end) Next(ref r, ref c, perRow);
-                int r1 = r, p1 = Math.Min(c * lanes, width - lanes);
+                int r1 = r, p1 = Math.Max(0, Math.Min(c * lanes, width - lanes));
                 if (v + 2 < end) Next(ref r, ref c, perRow);
-                int r2 = r, p2 = Math.Min(c * lanes, width - lanes);
+                int r2 = r, p2 = Math.Max(0, Math.Min(c * lanes, width - lanes));
                 Next(ref r, ref c, perRow);
                 TileLanes<TSimd, TVec, TActivation>(padded + r0 * row + p0, padded + r1 * row + p1, padded + r2 * row + p2, job.Offsets, weights, job.Depth,
-                    job.Bias + o0, output + r0 * width + p0, output + r1 * width + p1, output + r2 * width + p2, plane, channels, job.NegativeSlope);
+                    job.Bias + o0, output + r0 * width + p0, output + r1 * width + p1, output + r2 * width + p2, plane, channels, valid, job.NegativeSlope);
             }
             weights += job.Depth * LaneChannels;
         }
@@ -365,7 +391,7 @@ internal static unsafe partial class ConvolutionDirect
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileLanes<TSimd, TVec, TActivation>(float* in0, float* in1, float* in2, int* offsets, float* weights, int depth, float* bias,
-        float* out0, float* out1, float* out2, int plane, int channels, float slope)
+        float* out0, float* out1, float* out2, int plane, int channels, int valid, float slope)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
         TVec b0 = TSimd.Broadcast(bias[0]), b1 = TSimd.Broadcast(bias[1]), b2 = TSimd.Broadcast(bias[2]), b3 = TSimd.Broadcast(bias[3]), b4 = TSimd.Broadcast(bias[4]), b5 = TSimd.Broadcast(bias[5]), b6 = TSimd.Broadcast(bias[6]), b7 = TSimd.Broadcast(bias[7]);
@@ -386,21 +412,40 @@ internal static unsafe partial class ConvolutionDirect
             w = TSimd.Broadcast(weights[6]); a06 = TSimd.MultiplyAdd(x0, w, a06); a16 = TSimd.MultiplyAdd(x1, w, a16); a26 = TSimd.MultiplyAdd(x2, w, a26);
             w = TSimd.Broadcast(weights[7]); a07 = TSimd.MultiplyAdd(x0, w, a07); a17 = TSimd.MultiplyAdd(x1, w, a17); a27 = TSimd.MultiplyAdd(x2, w, a27);
         }
-        { PutLane<TSimd, TVec, TActivation>(a00, out0 + 0 * plane, slope); PutLane<TSimd, TVec, TActivation>(a10, out1 + 0 * plane, slope); PutLane<TSimd, TVec, TActivation>(a20, out2 + 0 * plane, slope); }
-        if (channels > 1) { PutLane<TSimd, TVec, TActivation>(a01, out0 + 1 * plane, slope); PutLane<TSimd, TVec, TActivation>(a11, out1 + 1 * plane, slope); PutLane<TSimd, TVec, TActivation>(a21, out2 + 1 * plane, slope); }
-        if (channels > 2) { PutLane<TSimd, TVec, TActivation>(a02, out0 + 2 * plane, slope); PutLane<TSimd, TVec, TActivation>(a12, out1 + 2 * plane, slope); PutLane<TSimd, TVec, TActivation>(a22, out2 + 2 * plane, slope); }
-        if (channels > 3) { PutLane<TSimd, TVec, TActivation>(a03, out0 + 3 * plane, slope); PutLane<TSimd, TVec, TActivation>(a13, out1 + 3 * plane, slope); PutLane<TSimd, TVec, TActivation>(a23, out2 + 3 * plane, slope); }
-        if (channels > 4) { PutLane<TSimd, TVec, TActivation>(a04, out0 + 4 * plane, slope); PutLane<TSimd, TVec, TActivation>(a14, out1 + 4 * plane, slope); PutLane<TSimd, TVec, TActivation>(a24, out2 + 4 * plane, slope); }
-        if (channels > 5) { PutLane<TSimd, TVec, TActivation>(a05, out0 + 5 * plane, slope); PutLane<TSimd, TVec, TActivation>(a15, out1 + 5 * plane, slope); PutLane<TSimd, TVec, TActivation>(a25, out2 + 5 * plane, slope); }
-        if (channels > 6) { PutLane<TSimd, TVec, TActivation>(a06, out0 + 6 * plane, slope); PutLane<TSimd, TVec, TActivation>(a16, out1 + 6 * plane, slope); PutLane<TSimd, TVec, TActivation>(a26, out2 + 6 * plane, slope); }
-        if (channels > 7) { PutLane<TSimd, TVec, TActivation>(a07, out0 + 7 * plane, slope); PutLane<TSimd, TVec, TActivation>(a17, out1 + 7 * plane, slope); PutLane<TSimd, TVec, TActivation>(a27, out2 + 7 * plane, slope); }
+        { PutLane<TSimd, TVec, TActivation>(a00, out0 + 0 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a10, out1 + 0 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a20, out2 + 0 * plane, slope, valid); }
+        if (channels > 1) { PutLane<TSimd, TVec, TActivation>(a01, out0 + 1 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a11, out1 + 1 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a21, out2 + 1 * plane, slope, valid); }
+        if (channels > 2) { PutLane<TSimd, TVec, TActivation>(a02, out0 + 2 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a12, out1 + 2 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a22, out2 + 2 * plane, slope, valid); }
+        if (channels > 3) { PutLane<TSimd, TVec, TActivation>(a03, out0 + 3 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a13, out1 + 3 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a23, out2 + 3 * plane, slope, valid); }
+        if (channels > 4) { PutLane<TSimd, TVec, TActivation>(a04, out0 + 4 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a14, out1 + 4 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a24, out2 + 4 * plane, slope, valid); }
+        if (channels > 5) { PutLane<TSimd, TVec, TActivation>(a05, out0 + 5 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a15, out1 + 5 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a25, out2 + 5 * plane, slope, valid); }
+        if (channels > 6) { PutLane<TSimd, TVec, TActivation>(a06, out0 + 6 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a16, out1 + 6 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a26, out2 + 6 * plane, slope, valid); }
+        if (channels > 7) { PutLane<TSimd, TVec, TActivation>(a07, out0 + 7 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a17, out1 + 7 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a27, out2 + 7 * plane, slope, valid); }
     }
 
-    /// <summary>Stores one vector of one channel through the fused activation.</summary>
+    /// <summary>
+    /// Stores one vector of one channel through the fused activation: all of it, or (rows narrower than a vector) its
+    /// first <paramref name="valid"/> lanes, by a masked store at Vector512, else through a buffer.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PutLane<TSimd, TVec, TActivation>(TVec value, float* destination, float slope)
+    private static void PutLane<TSimd, TVec, TActivation>(TVec value, float* destination, float slope, int valid)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
-        => TSimd.Store(Activate<TSimd, TVec, TActivation>(value, slope), ref *destination, 0);
+    {
+        value = Activate<TSimd, TVec, TActivation>(value, slope);
+        if (valid == TSimd.Count)
+        {
+            TSimd.Store(value, ref *destination, 0);
+        }
+        else if (typeof(TVec) == typeof(Vector512<float>) && Avx512F.IsSupported)
+        {
+            Avx512F.MaskStore(destination, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle(), Unsafe.BitCast<TVec, Vector512<float>>(value));
+        }
+        else
+        {
+            float* buffer = stackalloc float[16];
+            TSimd.Store(value, ref *buffer, 0);
+            new ReadOnlySpan<float>(buffer, valid).CopyTo(new Span<float>(destination, valid));
+        }
+    }
 
     /// <summary>Output rows <c>[rowStart, rowEnd)</c> of one sample, every block of channels.</summary>
     private static void Sample<TSimd, TVec, TActivation>(in DirectJob job, float* padded, float* y, int rowStart, int rowEnd, float* tile)

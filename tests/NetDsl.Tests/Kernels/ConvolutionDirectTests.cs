@@ -10,7 +10,8 @@ namespace NetDsl.Tests.Kernels;
 /// <see cref="ConvolutionAlgorithm.DirectPositionLanes"/> and <see cref="ConvolutionAlgorithm.Im2Col"/>), at every SIMD width against <see cref="ConvolutionReference"/>: on the
 /// small geometries of <see cref="ConvolutionTests"/> with finite differences, and on rows wide enough for the direct
 /// kernel's full 14-position tiles (the last one overlapping) with channel counts that fill one vector, two, or leave
-/// a partial block, against the analytic float64 backward. Tolerances as in <see cref="ConvolutionTests"/>.
+/// a partial block, against the analytic float64 backward. Positions in lanes runs the forward pass and the input
+/// gradient, on rows wider and narrower than a vector (the masked stores). Tolerances as in <see cref="ConvolutionTests"/>.
 /// </summary>
 public class ConvolutionDirectTests
 {
@@ -157,6 +158,8 @@ public class ConvolutionDirectTests
             Convolution.Conv2DForwardAt(x, w, [], ys, g, batch, scratch, new TanhActivation(), SimdDispatch.Best, ConvolutionAlgorithm.Direct);
             Convolution.Conv2DForwardAt(x, w, bias, y, s1, batch, scratch, new ReLUActivation(), SimdDispatch.Best, ConvolutionAlgorithm.Direct);
             Convolution.Conv2DBackwardAt(x, w, y, dw, db, dx, s1, batch, scratch, SimdDispatch.Best, ConvolutionAlgorithm.Direct);
+            Convolution.Conv2DForwardAt(x, w, bias, y, s1, batch, scratch, new ReLUActivation(), SimdDispatch.Best, ConvolutionAlgorithm.DirectPositionLanes);
+            Convolution.Conv2DBackwardAt(x, w, y, dw, db, dx, s1, batch, scratch, SimdDispatch.Best, ConvolutionAlgorithm.DirectPositionLanes);
         }
     }
 
