@@ -183,6 +183,22 @@ internal sealed record ConvolutionLayerModel(
     public bool HasPenalty => L1 != 0 || L2 != 0;
 
     public override int ParameterCount => WeightCount + OutChannels;
+
+    /// <summary>Whether the runtime runs the forward pass as a direct convolution (mirrors <c>Convolution.DirectForward</c>: 8 or more output channels).</summary>
+    public bool DirectForward => OutChannels >= 8;
+
+    /// <summary>
+    /// Whether a direct forward pass puts output positions in vector lanes (mirrors <c>Convolution.DirectPositionLanes</c>:
+    /// rows of 16 or more positions, unless the channels fill blocks of 32 and the rows do not fill vectors of 16).
+    /// </summary>
+    public bool DirectPositionLanes => OutWidth >= 16 && !(OutChannels % 32 == 0 && OutWidth % 16 != 0);
+
+    /// <summary>
+    /// Whether the runtime computes the input gradient as a direct convolution (mirrors <c>Convolution.DirectInputGradient</c>
+    /// and <c>DirectInputGradientPossible</c>: stride 1, 16 or more input channels, no padding wider than the dilated kernel).
+    /// </summary>
+    public bool DirectInputGradient => Stride == 1 && InChannels >= 16
+        && System.Math.Max(PadTop, PadBottom) <= (KernelHeight - 1) * Dilation && System.Math.Max(PadLeft, PadRight) <= (KernelWidth - 1) * Dilation;
 }
 
 internal enum PoolKind { Max, Average, GlobalAverage }

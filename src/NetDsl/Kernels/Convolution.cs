@@ -37,7 +37,14 @@ public readonly record struct Conv2DGeometry(
 /// <summary>Convolution layers' forward and backward passes (implementation: see the remarks of each method).</summary>
 /// <remarks>
 /// <para>
-/// Both passes are im2col + the packed product of <see cref="PanelGemm"/>. For a group of <c>G</c> samples,
+/// Two algorithms, chosen per shape from its static sizes (the generator's comments state the same rules): a direct
+/// convolution (<see cref="ConvolutionDirect"/>; <see cref="DirectForward"/>, <see cref="DirectPositionLanes"/>,
+/// <see cref="DirectWeightGradient"/>, <see cref="DirectInputGradient"/> give the rules and the measured figures
+/// behind them) for layers with 8 or more output channels, which covers the Fashion-MNIST CNN, and im2col + the
+/// packed product for the rest, described below.
+/// </para>
+/// <para>
+/// With im2col, both passes are im2col + the packed product of <see cref="PanelGemm"/>. For a group of <c>G</c> samples,
 /// <c>col[K, G·N]</c> (<c>K = C·KH·KW</c> rows, one per weight of a filter; <c>N = OH·OW</c> columns per sample, one per
 /// output position) holds in column <c>(g, oh, ow)</c> the input values the filter sees at that position, zeros where
 /// it overlaps the padding. Then
@@ -66,10 +73,13 @@ public readonly record struct Conv2DGeometry(
 /// <para>
 /// Every output element is summed by one thread in one order, so results do not depend on
 /// <see cref="KernelOptions.MaxThreads"/>. The forward pass gives the same bits for a sample whatever the batch around
-/// it; the weight gradient's sum over samples is grouped as the groups are, which depends on the batch size only.
-/// Threads split a product's column panels, so a position-major forward product with one 32-wide panel of output
-/// channels (the CNN's second layer) runs on one thread; splitting its row tiles would need a change to
-/// <see cref="KernelPool"/>'s jobs.
+/// it; the weight gradient's sum over samples is grouped as the groups are (im2col), or runs over the samples in
+/// order (direct), which depends on the batch size only. With im2col, threads split a product's column panels, so a
+/// product with one panel runs on one thread; the direct convolution splits samples (or, with fewer samples than
+/// threads, each sample's rows) for the forward pass and the input gradient, and blocks of taps for the weight
+/// gradient, through <see cref="KernelRange"/>. Measured on the Fashion-MNIST CNN (this machine, shared, best of 31):
+/// batch-64 inference 11,400 → 16,000 samples/s at one thread and 29,700 at two; training 3,590 → 4,760 at one
+/// thread and 8,470 at two.
 /// </para>
 /// </remarks>
 public static class Convolution
@@ -80,7 +90,8 @@ public static class Convolution
     /// <summary>
     /// The scratch floats <see cref="Conv2DForward{TActivation}"/> and <see cref="Conv2DBackward"/> need for a batch of
     /// up to <paramref name="batch"/> samples: <c>col[K, G·N]</c>, the product or output gradient of a group
-    /// <c>[O, G·N]</c>, the weight gradient of one group <c>[O, K]</c>, and a zero-padded copy of one sample. Nothing
+    /// <c>[O, G·N]</c>, the weight gradient of one group <c>[O, K]</c>, and a zero-padded copy of one sample; or, if
+    /// larger, the direct convolution's packed weights (or transposed weight gradient) and tap offsets. Nothing
     /// is kept in it between calls (the backward pass rebuilds <c>col</c>), so one buffer of the largest size can
     /// serve every convolution layer of a network, forward and backward.
     /// </summary>
@@ -91,6 +102,11 @@ public static class Convolution
         int depth = Depth(in geometry), positions = geometry.OutHeight * geometry.OutWidth;
         long group = GroupSize(in geometry, batch);
         long size = depth * group * positions + geometry.OutChannels * group * positions + (long)geometry.OutChannels * depth + PaddedSize(in geometry);
+        size = Math.Max(size, DirectScratchSize(in geometry));
+        if (DirectInputGradientPossible(in geometry))
+        {
+            size = Math.Max(size, DirectScratchSize(InputGradientGeometry(in geometry)));
+        }
         return checked((int)size);
     }
 
@@ -118,6 +134,12 @@ public static class Convolution
     internal static void Conv2DForwardAt<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         in Conv2DGeometry geometry, int batch, Span<float> scratch, TActivation activation, SimdWidth width)
         where TActivation : struct, IActivation
+        => Conv2DForwardAt(x, weight, bias, y, in geometry, batch, scratch, activation, width, ConvolutionAlgorithm.Auto);
+
+    /// <summary><see cref="Conv2DForward{TActivation}"/> at a given width, by a given algorithm (tests run both).</summary>
+    internal static void Conv2DForwardAt<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+        in Conv2DGeometry geometry, int batch, Span<float> scratch, TActivation activation, SimdWidth width, ConvolutionAlgorithm algorithm)
+        where TActivation : struct, IActivation
     {
         Validate(in geometry, batch);
         int inputSize = geometry.InputSize, outputSize = geometry.OutputSize;
@@ -130,6 +152,12 @@ public static class Convolution
         }
         Guard.Length(y.Length, batch, outputSize, nameof(y), "batch·O·OH·OW");
         CheckScratch(scratch, in geometry, batch);
+        if (algorithm is ConvolutionAlgorithm.Direct or ConvolutionAlgorithm.DirectPositionLanes || (algorithm == ConvolutionAlgorithm.Auto && DirectForward(in geometry)))
+        {
+            bool lanes = algorithm == ConvolutionAlgorithm.DirectPositionLanes || (algorithm == ConvolutionAlgorithm.Auto && DirectPositionLanes(in geometry));
+            RunDirect(x, weight, bias, y, in geometry, batch, scratch, activation, width, flipTransposed: false, lanes);
+            return;
+        }
 
         int group = GroupSize(in geometry, batch);
         bool positionMajor = PositionMajor(channels, group * positions, width);
@@ -249,6 +277,12 @@ public static class Convolution
     internal static void Conv2DBackwardAt(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
         Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient,
         in Conv2DGeometry geometry, int batch, Span<float> scratch, SimdWidth width)
+        => Conv2DBackwardAt(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, in geometry, batch, scratch, width, ConvolutionAlgorithm.Auto);
+
+    /// <summary><see cref="Conv2DBackward"/> at a given width, the input gradient by a given algorithm (tests run both).</summary>
+    internal static void Conv2DBackwardAt(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> outputGradient,
+        Span<float> weightGradient, Span<float> biasGradient, Span<float> inputGradient,
+        in Conv2DGeometry geometry, int batch, Span<float> scratch, SimdWidth width, ConvolutionAlgorithm algorithm)
     {
         Validate(in geometry, batch);
         int inputSize = geometry.InputSize, outputSize = geometry.OutputSize;
@@ -292,7 +326,14 @@ public static class Convolution
         Span<float> partial = scratch.Slice(depth * group * positions + permutedLength, channels * depth);
         Span<float> padded = scratch.Slice(depth * group * positions + permutedLength + channels * depth, PaddedSize(in geometry));
         bool dots = DotsForWeightGradient(depth, width);
-        for (int first = 0; first < batch; first += group)
+        bool directInput = !inputGradient.IsEmpty && DirectInputGradientPossible(in geometry)
+            && (algorithm is ConvolutionAlgorithm.Direct or ConvolutionAlgorithm.DirectPositionLanes || (algorithm == ConvolutionAlgorithm.Auto && DirectInputGradient(in geometry)));
+        bool directWeights = algorithm is ConvolutionAlgorithm.Direct or ConvolutionAlgorithm.DirectPositionLanes || (algorithm == ConvolutionAlgorithm.Auto && DirectWeightGradient(in geometry));
+        if (directWeights)
+        {
+            RunDirectWeightGradient(x, outputGradient, weightGradient, in geometry, batch, scratch, width);
+        }
+        for (int first = 0; first < batch && (!directWeights || (!inputGradient.IsEmpty && !directInput)); first += group)
         {
             int count = Math.Min(group, batch - first), columns = count * positions;
             Span<float> col = scratch.Slice(0, depth * columns);
@@ -321,21 +362,24 @@ public static class Convolution
             }
 
             // dW[O, K] (+)= dz'[O, G·N] · col[K, G·N]ᵀ
-            Span<float> gradient = first == 0 ? weightGradient : partial;
-            if (dots)
+            if (!directWeights)
             {
-                ConvolutionDots.MultiplyTransposedB(dz, col, gradient, channels, depth, columns, width);
-            }
-            else
-            {
-                Gemm.MultiplyTransposedBAt(dz, col, [], gradient, channels, depth, columns, new IdentityActivation(), width);
-            }
-            if (first != 0)
-            {
-                TensorPrimitives.Add(weightGradient, partial, weightGradient);
+                Span<float> gradient = first == 0 ? weightGradient : partial;
+                if (dots)
+                {
+                    ConvolutionDots.MultiplyTransposedB(dz, col, gradient, channels, depth, columns, width);
+                }
+                else
+                {
+                    Gemm.MultiplyTransposedBAt(dz, col, [], gradient, channels, depth, columns, new IdentityActivation(), width);
+                }
+                if (first != 0)
+                {
+                    TensorPrimitives.Add(weightGradient, partial, weightGradient);
+                }
             }
 
-            if (!inputGradient.IsEmpty)
+            if (!inputGradient.IsEmpty && !directInput)
             {
                 // dcol[K, G·N] = W[O, K]ᵀ · dz'[O, G·N] (into col, no longer needed), then dx += col2im(dcol).
                 Gemm.MultiplyTransposedAAt(weight, dz, col, depth, columns, channels, width);
@@ -344,6 +388,190 @@ public static class Convolution
                     Col2Im(col, inputGradient.Slice((first + s) * inputSize, inputSize), in geometry, s * positions, columns, padded);
                 }
             }
+        }
+
+        if (directInput)
+        {
+            // dx = dz ⋆ flip(W)ᵀ: a stride-1 convolution of dz, padded by (K−1)·d − pad, with the weights flipped and transposed.
+            bool lanes = algorithm == ConvolutionAlgorithm.DirectPositionLanes || (algorithm == ConvolutionAlgorithm.Auto && DirectInputGradientLanes(in geometry));
+            RunDirect(outputGradient, weight, [], inputGradient, InputGradientGeometry(in geometry), batch, scratch, new IdentityActivation(), width, flipTransposed: true, lanes);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Direct convolution
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// <summary>Output channels from which the forward pass is a direct convolution (the generator's comments state the same rule).</summary>
+    internal const int DirectMinChannels = 8;
+
+    /// <summary>Forward input channels from which the input gradient is a direct convolution (when it can be one).</summary>
+    internal const int DirectMinInputGradientChannels = 16;
+
+    /// <summary>
+    /// Whether the forward pass runs as a direct convolution (<see cref="ConvolutionDirect"/>) rather than im2col + GEMM:
+    /// from <see cref="DirectMinChannels"/> output channels. Measured (one core, Vector512, batch 16, GFLOP/s direct
+    /// against im2col): the CNN's 1→16 5x5 on 28x28 72 / 48, its 16→32 5x5 on 14x14 111 / 78 (batch 64), 8→64 3x3 on
+    /// 14x14 105 / 68, 32→32 3x3 on 7x7 73 / 63, 16→32 3x3 stride 2 on 28x28 73 / 45, 16→8 3x3 on 28x28 40 / 36;
+    /// the one loss, 3→24 3x3 on 32x32 (52 / 58: 24 channels fill 3/4 of two vectors), is small. Fewer channels than
+    /// 8 would leave most of each vector of channels empty.
+    /// </summary>
+    internal static bool DirectForward(in Conv2DGeometry g) => g.OutChannels >= DirectMinChannels;
+
+    /// <summary>
+    /// Whether a direct forward pass puts output positions in vector lanes (rows of 16 or more positions) rather than
+    /// output channels (<see cref="ConvolutionDirect"/>). Positions in lanes need no transpose of the finished tile,
+    /// which the channel kernel pays per output (heavy when <c>K</c> is short), but waste the overlap of a row's last
+    /// vector; channels in lanes waste only a partial block of channels. So positions win unless the channels fill
+    /// whole blocks of 32 and the rows do not fill whole vectors of 16. Measured (GFLOP/s, one core, Vector512, batch
+    /// 16; positions / channels / im2col): 1→16 5x5 on 28x28 (the CNN's first layer) 87 / 72 / 48, 3→24 3x3 on 32x32
+    /// 98 / 52 / 58, 16→8 3x3 on 28x28 87 / 40 / 36, 16→16 3x3 on 20x20 65 / 58 / 54, 32→32 3x3 on 32x32 107 / 83 / 86;
+    /// the exception, 16→32 3x3 on 28x28, 95 / 107 / 79.
+    /// </summary>
+    internal static bool DirectPositionLanes(in Conv2DGeometry g)
+        => g.OutWidth >= 16 && !(g.OutChannels % 32 == 0 && g.OutWidth % 16 != 0);
+
+    /// <summary>
+    /// Whether a direct input gradient puts positions in vector lanes: when its output channels (the forward's input
+    /// channels) fit one vector of 16, where channels in lanes would broadcast one input per FMA, and its rows fill at
+    /// least 3/4 of a vector. Measured on the CNN's second layer (16 channels, rows of 14 in lanes of 16), batch 64: 57 µs a
+    /// sample against 62 with channels in lanes.
+    /// </summary>
+    internal static bool DirectInputGradientLanes(in Conv2DGeometry g) => g.InChannels <= 16 && g.InWidth >= 12;
+
+    /// <summary>
+    /// Whether the input gradient runs as a direct convolution when it can (<see cref="DirectInputGradientPossible"/>):
+    /// its output channels are the forward's input channels, so it needs <see cref="DirectMinInputGradientChannels"/>
+    /// of them. Measured (batch 16, the whole backward pass): 16→32 5x5 on 14x14 110 / 100 GFLOP/s (direct / im2col),
+    /// 32→32 3x3 on 10x10 114 / 98; with 8 input channels (8→64 3x3 on 14x14) 72 / 106, with 3 (3→24) 29 / 86.
+    /// </summary>
+    internal static bool DirectInputGradient(in Conv2DGeometry g) => g.InChannels >= DirectMinInputGradientChannels;
+
+    /// <summary>
+    /// Whether <c>dx</c> is a plain convolution of <c>dz</c>: stride 1, and no padding wider than the dilated kernel
+    /// (<c>pad ≤ (K − 1)·d</c> on every side), so <c>dz</c> needs a non-negative padding.
+    /// </summary>
+    internal static bool DirectInputGradientPossible(in Conv2DGeometry g)
+        => g.StrideHeight == 1 && g.StrideWidth == 1
+        && g.PadTop <= (g.KernelHeight - 1) * g.DilationHeight && g.PadBottom <= (g.KernelHeight - 1) * g.DilationHeight
+        && g.PadLeft <= (g.KernelWidth - 1) * g.DilationWidth && g.PadRight <= (g.KernelWidth - 1) * g.DilationWidth;
+
+    /// <summary>
+    /// The convolution that gives <c>dx</c> from <c>dz</c> at stride 1:
+    /// <c>dx[c, i, j] = Σ_o Σ_kh,kw dz[o, i + padTop − kh·dh, j + padLeft − kw·dw] · W[o, c, kh, kw]</c>, which with
+    /// <c>kh' = KH − 1 − kh</c> is a correlation of <c>dz</c> (O channels, OH × OW) padded by <c>(KH − 1)·dh − padTop</c>
+    /// (and so on for each side) with <c>W'[c, o, kh', kw'] = W[o, c, KH − 1 − kh', KW − 1 − kw']</c>.
+    /// </summary>
+    internal static Conv2DGeometry InputGradientGeometry(in Conv2DGeometry g)
+    {
+        int spanHeight = (g.KernelHeight - 1) * g.DilationHeight, spanWidth = (g.KernelWidth - 1) * g.DilationWidth;
+        return new Conv2DGeometry(g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.KernelWidth,
+            PadTop: spanHeight - g.PadTop, PadLeft: spanWidth - g.PadLeft, PadBottom: spanHeight - g.PadBottom, PadRight: spanWidth - g.PadRight,
+            DilationHeight: g.DilationHeight, DilationWidth: g.DilationWidth);
+    }
+
+    /// <summary>
+    /// Whether the weight gradient runs direct (<see cref="ConvolutionDirect.RunWeightGradientItems{TSimd, TVec}"/>)
+    /// rather than as im2col + a product: by the forward pass's rule, <see cref="DirectMinChannels"/> output channels.
+    /// It skips building <c>col</c> and packing it for a product whose depth is one sample's positions. Measured
+    /// (GFLOP/s, one core, Vector512, batch 16 unless said; direct / im2col): the CNN's 16→32 5x5 on 14x14 at batch 64
+    /// 106 / 65, its 1→16 5x5 on 28x28 54 / 53, 32→32 3x3 on 32x32 103 / 42, 8→64 3x3 on 14x14 91 / 59, 16→8 3x3 on
+    /// 28x28 39 / 30, 16→32 3x3 stride 2 on 28x28 46 / 30; no shape measured was slower.
+    /// </summary>
+    internal static bool DirectWeightGradient(in Conv2DGeometry g) => g.OutChannels >= DirectMinChannels;
+
+    /// <summary>
+    /// <c>dW[o, t] = Σ_s Σ_p dz[s, o, p] · xpad_s[offset(t) + p]</c> by <see cref="ConvolutionDirect"/>: accumulated
+    /// transposed, <c>dWᵀ[K][O]</c>, in <paramref name="scratch"/>, threads sharing out blocks of taps (each element
+    /// summed by one thread in one order), then transposed into <paramref name="weightGradient"/>.
+    /// </summary>
+    private static unsafe void RunDirectWeightGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> outputGradient, Span<float> weightGradient,
+        in Conv2DGeometry g, int batch, Span<float> scratch, SimdWidth width)
+    {
+        int depth = Depth(in g), channels = g.OutChannels, positions = g.OutHeight * g.OutWidth;
+        int lanes = Lanes(width), stride = (channels + lanes - 1) / lanes * lanes;
+        fixed (float* px = x, pdz = outputGradient, ps = scratch, pw = weightGradient)
+        {
+            var job = new DirectJob { X = px, Y = pdz, Weights = ps, Batch = batch };
+            int* offsets = (int*)(ps + ConvolutionDirect.PackedLength(depth, channels));
+            ConvolutionDirect.Prepare(ref job, in g, offsets);
+            new Span<float>(ps, depth * stride).Clear();
+            int threads = 2L * depth * channels * positions * batch >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
+            delegate*<void*, int, int, void> body = width switch
+            {
+                SimdWidth.Vector512 => &ConvolutionDirect.RunWeightGradientItems<Simd512, Vector512<float>>,
+                SimdWidth.Vector256 => &ConvolutionDirect.RunWeightGradientItems<Simd256, Vector256<float>>,
+                SimdWidth.Vector128 => &ConvolutionDirect.RunWeightGradientItems<Simd128, Vector128<float>>,
+                _ => &ConvolutionDirect.RunWeightGradientItems<SimdScalar, float>,
+            };
+            KernelRange.Run(&job, body, ConvolutionDirect.WeightGradientItems(in job, width), threads);
+            // dW[o, t] = dWᵀ[t, o]
+            ConvolutionDirect.Transpose(ps, stride, pw, depth, depth, channels);
+        }
+    }
+
+    /// <summary>Floats of scratch the direct convolution of <paramref name="g"/> needs: packed weights, tap offsets, padded bias.</summary>
+    private static int DirectScratchSize(in Conv2DGeometry g)
+    {
+        int depth = Depth(in g);
+        return ConvolutionDirect.PackedLength(depth, g.OutChannels) + depth + ConvolutionDirect.BiasLength(g.OutChannels);
+    }
+
+    /// <summary>
+    /// <c>y = act(conv(x, w) + bias)</c> by <see cref="ConvolutionDirect"/> (<paramref name="flipTransposed"/>: with the
+    /// flipped, transposed weights of the forward convolution <paramref name="weight"/> belongs to, for the input
+    /// gradient). Packs the weights into <paramref name="scratch"/>, then splits the samples across threads.
+    /// </summary>
+    private static unsafe void RunDirect<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+        in Conv2DGeometry g, int batch, Span<float> scratch, TActivation activation, SimdWidth width, bool flipTransposed, bool positionLanes)
+        where TActivation : struct, IActivation
+    {
+        if (batch == 0)
+        {
+            return;
+        }
+        int depth = Depth(in g), channels = g.OutChannels, positions = g.OutHeight * g.OutWidth;
+        bool fused = PanelGemm.IsFused<TActivation>();
+        fixed (float* px = x, py = y, ps = scratch)
+        {
+            var job = new DirectJob { X = px, Y = py, Weights = ps };
+            int* offsets = (int*)(ps + ConvolutionDirect.PackedLength(depth, channels));
+            float* paddedBias = (float*)(offsets + depth);
+            ConvolutionDirect.Prepare(ref job, in g, offsets);
+            if (positionLanes)
+            {
+                ConvolutionDirect.PackWeightsForLanes(weight, ps, channels, depth, flipTransposed, g.KernelHeight * g.KernelWidth);
+            }
+            else
+            {
+                ConvolutionDirect.PackWeights(weight, ps, channels, depth, width, flipTransposed, g.KernelHeight * g.KernelWidth);
+            }
+            job.PositionLanes = positionLanes;
+            var biasSpan = new Span<float>(paddedBias, ConvolutionDirect.BiasLength(channels));
+            biasSpan.Clear();
+            bias.CopyTo(biasSpan);
+            job.Bias = paddedBias;
+            job.NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f;
+
+            // Threads split samples; with fewer samples than threads, each sample's rows in parts.
+            int threads = 2L * depth * channels * positions * batch >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
+            job.Parts = batch < threads ? Math.Min(g.OutHeight, (threads + batch - 1) / batch) : 1;
+            delegate*<void*, int, int, void> body = (width, fused) switch
+            {
+                (SimdWidth.Vector512, true) => &ConvolutionDirect.RunItems<Simd512, Vector512<float>, TActivation>,
+                (SimdWidth.Vector512, false) => &ConvolutionDirect.RunItems<Simd512, Vector512<float>, IdentityActivation>,
+                (SimdWidth.Vector256, true) => &ConvolutionDirect.RunItems<Simd256, Vector256<float>, TActivation>,
+                (SimdWidth.Vector256, false) => &ConvolutionDirect.RunItems<Simd256, Vector256<float>, IdentityActivation>,
+                (SimdWidth.Vector128, true) => &ConvolutionDirect.RunItems<Simd128, Vector128<float>, TActivation>,
+                (SimdWidth.Vector128, false) => &ConvolutionDirect.RunItems<Simd128, Vector128<float>, IdentityActivation>,
+                (_, true) => &ConvolutionDirect.RunItems<SimdScalar, float, TActivation>,
+                _ => &ConvolutionDirect.RunItems<SimdScalar, float, IdentityActivation>,
+            };
+            KernelRange.Run(&job, body, batch * job.Parts, threads);
+        }
+        if (!fused)
+        {
+            activation.Forward(y.Slice(0, batch * g.OutputSize), positions);
         }
     }
 
@@ -555,4 +783,17 @@ public static class Convolution
             throw new ArgumentException($"The (dilated) kernel is larger than the padded input: {Describe(in g)}.", "geometry");
         }
     }
+}
+
+/// <summary>How a convolution runs: chosen per shape (<see cref="Auto"/>), or forced (tests run both on every shape).</summary>
+internal enum ConvolutionAlgorithm
+{
+    /// <summary>By the shape: <see cref="Convolution.DirectForward"/>, <see cref="Convolution.DirectInputGradient"/>.</summary>
+    Auto,
+    /// <summary>im2col + the packed GEMM.</summary>
+    Im2Col,
+    /// <summary><see cref="ConvolutionDirect"/> with channels in vector lanes, for the forward pass and both gradients (the input gradient only at stride 1, see <see cref="Convolution.DirectInputGradientPossible"/>).</summary>
+    Direct,
+    /// <summary><see cref="ConvolutionDirect"/> with output positions in vector lanes (the forward pass and the input gradient; the weight gradient as <see cref="Direct"/>).</summary>
+    DirectPositionLanes,
 }

@@ -193,3 +193,30 @@ internal static unsafe class PackBuffer
         return (float*)(((nuint)start + 63) & ~(nuint)63);
     }
 }
+
+/// <summary>
+/// A range job for <see cref="KernelPool"/>: <c>body(state, start, end)</c> over shares of <c>[0, count)</c>, for
+/// kernels whose work is not a product's column panels (a convolution's samples). It rides on
+/// <see cref="KernelPool.Run"/> unchanged: the state and the body travel in a <see cref="PanelJob"/>'s pointers.
+/// </summary>
+internal static unsafe class KernelRange
+{
+    /// <summary>
+    /// Runs <paramref name="body"/> over <c>[0, count)</c> on up to <paramref name="threads"/> threads (the caller
+    /// included), each on one contiguous share; returns when all are done. <paramref name="state"/> must stay valid
+    /// (pinned or on the stack) until then.
+    /// </summary>
+    public static void Run(void* state, delegate*<void*, int, int, void> body, int count, int threads)
+    {
+        if (threads <= 1 || count <= 1)
+        {
+            body(state, 0, count);
+            return;
+        }
+        var job = new PanelJob { A = (float*)state, B = (float*)body };
+        KernelPool.Run(in job, &Trampoline, count, threads);
+    }
+
+    private static void Trampoline(in PanelJob job, int start, int end)
+        => ((delegate*<void*, int, int, void>)job.B)(job.A, start, end);
+}

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -33,7 +34,9 @@ public readonly record struct Pool2DGeometry(
 /// each input about once (KH·KW/stride² times) and does one comparison or addition per read, next to a convolution's
 /// K FMAs per output, so these loops are scalar, except the common 2x2 stride-2 max pool without padding, which has
 /// a vectorized path of its own. Paddings must be smaller than the kernel (PyTorch asks for at most half),
-/// so every window holds at least one input.
+/// so every window holds at least one input. A max pool over a large batch (<see cref="ParallelInputs"/>) splits its
+/// planes across <see cref="KernelOptions.MaxThreads"/>; each plane is still pooled by one thread, so the bits do not
+/// change.
 /// </remarks>
 public static class Pooling
 {
@@ -42,15 +45,57 @@ public static class Pooling
     /// <c>[H, W]</c> plane, <c>h·W + w</c> (as PyTorch's <c>return_indices</c>), for the backward pass. Padding never
     /// wins; ties go to the first input in row-major window order; a NaN wins (the last NaN of the window) and propagates, as in PyTorch.
     /// </summary>
-    public static void MaxPool2DForward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, in Pool2DGeometry geometry, int batch)
+    public static unsafe void MaxPool2DForward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, in Pool2DGeometry geometry, int batch)
     {
         Check(x.Length, y.Length, in geometry, batch, nameof(x), nameof(y));
         Guard.Length(argmax.Length, batch, geometry.OutputSize, nameof(argmax), "batch·C·OH·OW");
+        int planes = batch * geometry.Channels;
+        int threads = (long)planes * geometry.InHeight * geometry.InWidth >= ParallelInputs ? KernelOptions.MaxThreads : 1;
+        if (threads <= 1)
+        {
+            MaxPoolPlanes(x, y, argmax, in geometry, 0, planes);
+            return;
+        }
+        fixed (float* px = x, py = y)
+        fixed (int* pa = argmax)
+        {
+            var job = new PlaneJob { X = px, Y = py, Argmax = pa, Geometry = geometry };
+            KernelRange.Run(&job, &MaxPoolShare, planes, threads);
+        }
+    }
+
+    /// <summary>
+    /// Inputs (<c>batch·C·H·W</c>) from which a max pool splits its planes across <see cref="KernelOptions.MaxThreads"/>:
+    /// the Fashion-MNIST CNN's pools at batch 64 (800 KB and 200 KB of input) take ~110 µs each on one thread.
+    /// </summary>
+    private const long ParallelInputs = 1 << 16;
+
+    /// <summary>A max pool's operands behind pointers, so worker threads can run shares of its planes.</summary>
+    private unsafe struct PlaneJob
+    {
+        public float* X;
+        public float* Y;
+        public int* Argmax;
+        public Pool2DGeometry Geometry;
+    }
+
+    /// <summary>Planes <c>[start, end)</c> of a <see cref="PlaneJob"/>: forward (argmax written) or backward (argmax read).</summary>
+    private static unsafe void MaxPoolShare(void* state, int start, int end)
+    {
+        ref PlaneJob job = ref *(PlaneJob*)state;
+        int planeIn = job.Geometry.InHeight * job.Geometry.InWidth, planeOut = job.Geometry.OutHeight * job.Geometry.OutWidth;
+        MaxPoolPlanes(new ReadOnlySpan<float>(job.X, end * planeIn), new Span<float>(job.Y, end * planeOut), new Span<int>(job.Argmax, end * planeOut),
+            in job.Geometry, start, end);
+    }
+
+    /// <summary>Max pool of planes <c>[start, end)</c> (one channel of one sample each).</summary>
+    private static void MaxPoolPlanes(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, in Pool2DGeometry geometry, int start, int end)
+    {
         Pool2DGeometry g = geometry;
-        int planeIn = g.InHeight * g.InWidth, planeOut = g.OutHeight * g.OutWidth, planes = batch * g.Channels;
+        int planeIn = g.InHeight * g.InWidth, planeOut = g.OutHeight * g.OutWidth;
         bool twoByTwo = g.KernelHeight == 2 && g.KernelWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2
             && g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0;
-        for (int plane = 0; plane < planes; plane++)
+        for (int plane = start; plane < end; plane++)
         {
             ReadOnlySpan<float> input = x.Slice(plane * planeIn, planeIn);
             Span<float> output = y.Slice(plane * planeOut, planeOut);
@@ -101,6 +146,27 @@ public static class Pooling
             ref float line = ref Unsafe.Add(ref y0, oh * outWidth);
             ref int lineIndices = ref Unsafe.Add(ref i0, oh * outWidth);
             int ow = 0;
+            if (Avx2.IsSupported && outWidth >= 8)
+            {
+                // Eight outputs at a time from 16 inputs of each row (the CNN's first pool: rows of 14 outputs in two
+                // overlapping blocks instead of four: 2.6 → 1.8 µs a sample, measured).
+                Vector256<int> step = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+                for (; ow < outWidth; ow += 8)
+                {
+                    ow = Math.Min(ow, outWidth - 8);
+                    int w = 2 * ow;
+                    Vector256<float> u0 = Vector256.LoadUnsafe(ref upper, (nuint)w), u1 = Vector256.LoadUnsafe(ref upper, (nuint)w + 8);
+                    Vector256<float> l0 = Vector256.LoadUnsafe(ref lower, (nuint)w), l1 = Vector256.LoadUnsafe(ref lower, (nuint)w + 8);
+                    Vector256<float> max = Columns(u0, u1, 0b10_00_10_00);
+                    Vector256<int> first = Vector256.Create(top + w) + step;
+                    Vector256<int> best = first;
+                    Take(ref max, ref best, Columns(u0, u1, 0b11_01_11_01), first + Vector256.Create(1));
+                    Take(ref max, ref best, Columns(l0, l1, 0b10_00_10_00), first + Vector256.Create(inWidth));
+                    Take(ref max, ref best, Columns(l0, l1, 0b11_01_11_01), first + Vector256.Create(inWidth + 1));
+                    max.StoreUnsafe(ref line, (nuint)ow);
+                    best.StoreUnsafe(ref lineIndices, (nuint)ow);
+                }
+            }
             if (Sse.IsSupported)
             {
                 // Four outputs at a time from 8 inputs of each row, split into even and odd columns.
@@ -136,6 +202,23 @@ public static class Pooling
         }
     }
 
+    /// <summary>
+    /// The even (<paramref name="control"/> <c>0b10_00_10_00</c>) or odd (<c>0b11_01_11_01</c>) columns of 16
+    /// consecutive inputs <c>a, b</c>, in order: a shuffle within 128-bit lanes, then the 64-bit blocks put in order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Columns(Vector256<float> a, Vector256<float> b, [ConstantExpected] byte control)
+        => Avx2.Permute4x64(Avx.Shuffle(a, b, control).AsDouble(), 0b11_01_10_00).AsSingle();
+
+    /// <summary><see cref="Take(ref float, ref int, float, int)"/> on eight windows at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref Vector256<float> max, ref Vector256<int> best, Vector256<float> value, Vector256<int> index)
+    {
+        Vector256<float> take = Vector256.GreaterThan(value, max) | ~Vector256.Equals(value, value);
+        max = Vector256.ConditionalSelect(take, value, max);
+        best = Vector256.ConditionalSelect(take.AsInt32(), index, best);
+    }
+
     /// <summary><see cref="Take(ref float, ref int, float, int)"/> on four windows at once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Take(ref Vector128<float> max, ref Vector128<int> best, Vector128<float> value, Vector128<int> index)
@@ -157,15 +240,43 @@ public static class Pooling
     }
 
     /// <summary><c>dx</c> (overwritten) receives each <c>dy</c> at its window's winning input (summed where windows overlap).</summary>
-    public static void MaxPool2DBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<int> argmax, Span<float> inputGradient, in Pool2DGeometry geometry, int batch)
+    public static unsafe void MaxPool2DBackward(ReadOnlySpan<float> outputGradient, ReadOnlySpan<int> argmax, Span<float> inputGradient, in Pool2DGeometry geometry, int batch)
     {
         Check(inputGradient.Length, outputGradient.Length, in geometry, batch, nameof(inputGradient), nameof(outputGradient));
         Guard.Length(argmax.Length, batch, geometry.OutputSize, nameof(argmax), "batch·C·OH·OW");
-        int planeIn = geometry.InHeight * geometry.InWidth, planeOut = geometry.OutHeight * geometry.OutWidth, planes = batch * geometry.Channels;
-        inputGradient.Clear();
-        for (int plane = 0; plane < planes; plane++)
+        int planes = batch * geometry.Channels;
+        int threads = (long)planes * geometry.InHeight * geometry.InWidth >= ParallelInputs ? KernelOptions.MaxThreads : 1;
+        if (threads <= 1)
+        {
+            MaxPoolBackwardPlanes(outputGradient, argmax, inputGradient, in geometry, 0, planes);
+            return;
+        }
+        fixed (float* pdy = outputGradient, pdx = inputGradient)
+        fixed (int* pa = argmax)
+        {
+            // X is dx (written), Y is dy (read) here.
+            var job = new PlaneJob { X = pdx, Y = pdy, Argmax = pa, Geometry = geometry };
+            KernelRange.Run(&job, &MaxPoolBackwardShare, planes, threads);
+        }
+    }
+
+    private static unsafe void MaxPoolBackwardShare(void* state, int start, int end)
+    {
+        ref PlaneJob job = ref *(PlaneJob*)state;
+        int planeIn = job.Geometry.InHeight * job.Geometry.InWidth, planeOut = job.Geometry.OutHeight * job.Geometry.OutWidth;
+        MaxPoolBackwardPlanes(new ReadOnlySpan<float>(job.Y, end * planeOut), new ReadOnlySpan<int>(job.Argmax, end * planeOut), new Span<float>(job.X, end * planeIn),
+            in job.Geometry, start, end);
+    }
+
+    /// <summary>Planes <c>[start, end)</c> of the max pool's backward pass: each <c>dx</c> plane cleared, then <c>dy</c> scattered onto it.</summary>
+    private static void MaxPoolBackwardPlanes(ReadOnlySpan<float> outputGradient, ReadOnlySpan<int> argmax, Span<float> inputGradient, in Pool2DGeometry geometry,
+        int start, int end)
+    {
+        int planeIn = geometry.InHeight * geometry.InWidth, planeOut = geometry.OutHeight * geometry.OutWidth;
+        for (int plane = start; plane < end; plane++)
         {
             Span<float> dx = inputGradient.Slice(plane * planeIn, planeIn);
+            dx.Clear();
             ReadOnlySpan<float> dy = outputGradient.Slice(plane * planeOut, planeOut);
             ReadOnlySpan<int> indices = argmax.Slice(plane * planeOut, planeOut);
             for (int i = 0; i < dy.Length; i++)

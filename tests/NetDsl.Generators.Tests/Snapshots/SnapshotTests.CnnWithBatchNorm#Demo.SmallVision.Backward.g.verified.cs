@@ -53,7 +53,7 @@ namespace Demo
             global::System.Span<float> dz3 = workspace.Layer3Gradient.AsSpan(0, batch * 576);
             // dz3 = dy3 ⊙ (y3 > 0 ? 1 : 0)
             new global::NetDsl.Kernels.ReLUActivation().Backward(y3, dz3, dz3, 576);
-            // dW3[16, 8, 3, 3] = Σ_batch dz3 · col(y2)ᵀ;  db3[16] = Σ dz3;  dy2 = col2im(W3ᵀ · dz3)
+            // dW3[16, 8, 3, 3] = Σ_batch Σ_p dz3[o,p] · y2[c, p + (kh,kw)] (direct, no im2col);  db3[16] = Σ dz3;  dy2 = col2im(W3ᵀ · dz3)
             global::NetDsl.Kernels.Convolution.Conv2DBackward(y2, parameters.Slice(Layer3WeightOffset, 1152), dz3,
                 gradients.Slice(Layer3WeightOffset, 1152), gradients.Slice(Layer3BiasOffset, 16), workspace.Layer2Gradient.AsSpan(0, batch * 512), s_layer3Geometry, batch, workspace.Scratch);
 
@@ -73,7 +73,7 @@ namespace Demo
             global::System.Span<float> dz0 = workspace.Layer0Gradient.AsSpan(0, batch * 2048);
             // dz0 = dy0 ⊙ (y0 > 0 ? 1 : 0)
             new global::NetDsl.Kernels.ReLUActivation().Backward(y0, dz0, dz0, 2048);
-            // dW0[8, 3, 3, 3] = Σ_batch dz0 · col(x)ᵀ;  db0[8] = Σ dz0;  dx = col2im(W0ᵀ · dz0) when wanted
+            // dW0[8, 3, 3, 3] = Σ_batch Σ_p dz0[o,p] · x[c, p + (kh,kw)] (direct, no im2col);  db0[8] = Σ dz0;  dx = col2im(W0ᵀ · dz0) when wanted
             global::NetDsl.Kernels.Convolution.Conv2DBackward(x, parameters.Slice(Layer0WeightOffset, 216), dz0,
                 gradients.Slice(Layer0WeightOffset, 216), gradients.Slice(Layer0BiasOffset, 8), inputGradient, s_layer0Geometry, batch, workspace.Scratch);
         }

@@ -57,7 +57,7 @@ namespace Demo
             global::System.Span<float> dz0 = workspace.Layer0Gradient.AsSpan(0, batch * 168);
             // dz0 = dy0 ⊙ (1 − y0²)
             new global::NetDsl.Kernels.TanhActivation().Backward(y0, dz0, dz0, 168);
-            // dW0[8, 3, 5] = Σ_batch dz0 · col(x)ᵀ;  db0[8] = Σ dz0;  dx = col2im(W0ᵀ · dz0) when wanted
+            // dW0[8, 3, 5] = Σ_batch Σ_p dz0[o,p] · x[c, p + (kh,kw)] (direct, no im2col);  db0[8] = Σ dz0;  dx = col2im(W0ᵀ · dz0) when wanted
             global::NetDsl.Kernels.Convolution.Conv2DBackward(x, parameters.Slice(Layer0WeightOffset, 120), dz0,
                 gradients.Slice(Layer0WeightOffset, 120), gradients.Slice(Layer0BiasOffset, 8), inputGradient, s_layer0Geometry, batch, workspace.Scratch);
         }
