@@ -40,15 +40,15 @@ public static class Gemm
     /// </summary>
     public static void MultiplyTransposedB<TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation)
         where TActivation : struct, IActivation
-        => MultiplyTransposedBAt(a, b, bias, c, m, n, k, activation, m >= PanelMinRows ? SimdDispatch.Best : SimdDispatch.BestForStreaming);
+        => MultiplyTransposedBAt(a, b, bias, c, m, n, k, activation, m >= PanelMinRows ? SimdDispatch.ForPanels(n) : SimdDispatch.BestForStreaming);
 
     /// <summary><c>c[m,n] = a[m,k] · b[k,n]</c> (overwrites <paramref name="c"/>): a dense layer's input gradient <c>dx = dz · W</c>.</summary>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k)
-        => MultiplyAt(a, b, c, m, n, k, SimdDispatch.Best);
+        => MultiplyAt(a, b, c, m, n, k, SimdDispatch.ForPanels(n));
 
     /// <summary><c>c[m,n] = a[k,m]ᵀ · b[k,n]</c> (overwrites <paramref name="c"/>): a dense layer's weight gradient <c>dW = dzᵀ · x</c>.</summary>
     public static void MultiplyTransposedA(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k)
-        => MultiplyTransposedAAt(a, b, c, m, n, k, SimdDispatch.Best);
+        => MultiplyTransposedAAt(a, b, c, m, n, k, SimdDispatch.ForPanels(n));
 
     /// <summary><c>sums[j] = Σ_i a[i,j]</c> over the <paramref name="m"/> rows of <paramref name="a"/> (overwrites): a bias gradient.</summary>
     public static void SumRows(ReadOnlySpan<float> a, Span<float> sums, int m, int n)

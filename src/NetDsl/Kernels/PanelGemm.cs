@@ -43,10 +43,11 @@ internal unsafe struct PanelJob
 /// The columns of <c>c</c> are cut into panels of <c>NR = 2</c> vectors (32 floats at Vector512). Each panel of B,
 /// <c>B[0..k, j..j+NR]</c>, is first copied ("packed") into a contiguous, 64-byte-aligned buffer, <c>k</c> rows of
 /// <c>NR</c> floats behind the panel's <c>NR</c> bias values, zero-padded past column <c>n</c>. The micro-kernel then
-/// computes a tile of <c>MR = 6</c> rows × <c>NR</c> columns of <c>c</c> in 12 vector registers: for each <c>p</c> it
-/// loads the two vectors <c>B[p, j..j+NR]</c> (aligned, consecutive) and broadcasts the six <c>A(i..i+6, p)</c> into
-/// 12 FMAs. Twelve independent accumulators cover the FMA latency of two pipes; 8 loads per 12 FMAs stay under the
-/// load ports' limit.
+/// computes a tile of <c>MR = 8</c> rows × <c>NR</c> columns of <c>c</c> in 16 vector registers: for each <c>p</c> it
+/// loads the two vectors <c>B[p, j..j+NR]</c> (aligned, consecutive) and broadcasts the eight <c>A(i..i+8, p)</c> into
+/// 16 FMAs. Sixteen independent accumulators cover the FMA latency; 10 loads per 16 FMAs stay under the load ports'
+/// limit. Eight rows rather than six read each panel from L2 a quarter fewer times and divide a batch of 256 into
+/// whole tiles: MLP-M's 784 → 512 layer at batch 256 went from 110.4 to 111.4 GFLOP/s.
 /// </para>
 /// <para>
 /// Packing costs <c>k·NR</c> copies per panel and is repaid over the <c>m/MR</c> tiles that reuse the panel, which
@@ -64,7 +65,7 @@ internal unsafe struct PanelJob
 internal static unsafe class PanelGemm
 {
     /// <summary>Rows of <c>c</c> per micro-tile.</summary>
-    public const int MR = 6;
+    public const int MR = 8;
 
     /// <summary>Whether the activation runs inside the micro-kernel's epilogue (so the caller must not apply it again).</summary>
     public static bool IsFused<TActivation>() where TActivation : struct, IActivation
@@ -124,26 +125,29 @@ internal static unsafe class PanelGemm
         else if (job.BDepthStride == 1 && valid == nr && nr % 4 == 0 && Sse.IsSupported)
         {
             // B(p, j) = W[j, p], W row-major [n,k]: a transpose, by 4×4 blocks in SSE registers (panels of a multiple of 4
-            // columns only: the scalar width's 2-column panels take the path below). p outer, so the
-            // block of pack being written and the 32 rows of W being read stay in L1.
+            // columns only: the scalar width's 2-column panels take the path below). Sixteen depths (one cache line of
+            // each row of W) at a time, all of them for four rows before the next four: the NR rows of W read together
+            // are k floats apart, and when that is a multiple of 512 bytes they share few L1 sets (k = 512: two sets
+            // for 32 lines), so a line must be used whole before the next rows evict it. Measured on the 256×512
+            // weights of MLP-M: 36 µs per call stepping 4 depths over all rows, 18 µs by lines.
             float* w = job.B + j * job.BColumnStride;
             nint ws = job.BColumnStride;
             nint p = 0;
-            for (; p + 4 <= k; p += 4)
+            for (; p + 16 <= k; p += 16)
             {
-                float* destination = rows + p * nr;
                 for (int c = 0; c < nr; c += 4)
                 {
-                    float* source = w + c * ws + p;
-                    Vector128<float> r0 = Sse.LoadVector128(source), r1 = Sse.LoadVector128(source + ws);
-                    Vector128<float> r2 = Sse.LoadVector128(source + 2 * ws), r3 = Sse.LoadVector128(source + 3 * ws);
-                    // r0 = (a0 a1 a2 a3), r1 = (b0 ..), ...: columns become (a_q b_q c_q d_q).
-                    Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackHigh(r0, r1); // a0 b0 a1 b1 | a2 b2 a3 b3
-                    Vector128<float> t2 = Sse.UnpackLow(r2, r3), t3 = Sse.UnpackHigh(r2, r3); // c0 d0 c1 d1 | c2 d2 c3 d3
-                    Sse.Store(destination + c, Sse.MoveLowToHigh(t0, t2));
-                    Sse.Store(destination + nr + c, Sse.MoveHighToLow(t2, t0));
-                    Sse.Store(destination + 2 * nr + c, Sse.MoveLowToHigh(t1, t3));
-                    Sse.Store(destination + 3 * nr + c, Sse.MoveHighToLow(t3, t1));
+                    for (nint q = p; q < p + 16; q += 4)
+                    {
+                        Transpose4x4(w + c * ws + q, ws, rows + q * nr + c, nr);
+                    }
+                }
+            }
+            for (; p + 4 <= k; p += 4)
+            {
+                for (int c = 0; c < nr; c += 4)
+                {
+                    Transpose4x4(w + c * ws + p, ws, rows + p * nr + c, nr);
                 }
             }
             for (; p < k; p++)
@@ -182,6 +186,24 @@ internal static unsafe class PanelGemm
     }
 
     /// <summary>
+    /// <c>destination[q·destinationStride + r] = source[r·sourceStride + q]</c> for <c>r, q</c> in 0..3: a 4×4 block
+    /// transposed in SSE registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x4(float* source, nint sourceStride, float* destination, nint destinationStride)
+    {
+        Vector128<float> r0 = Sse.LoadVector128(source), r1 = Sse.LoadVector128(source + sourceStride);
+        Vector128<float> r2 = Sse.LoadVector128(source + 2 * sourceStride), r3 = Sse.LoadVector128(source + 3 * sourceStride);
+        // r0 = (a0 a1 a2 a3), r1 = (b0 ..), ...: columns become (a_q b_q c_q d_q).
+        Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackHigh(r0, r1); // a0 b0 a1 b1 | a2 b2 a3 b3
+        Vector128<float> t2 = Sse.UnpackLow(r2, r3), t3 = Sse.UnpackHigh(r2, r3); // c0 d0 c1 d1 | c2 d2 c3 d3
+        Sse.Store(destination, Sse.MoveLowToHigh(t0, t2));
+        Sse.Store(destination + destinationStride, Sse.MoveHighToLow(t2, t0));
+        Sse.Store(destination + 2 * destinationStride, Sse.MoveLowToHigh(t1, t3));
+        Sse.Store(destination + 3 * destinationStride, Sse.MoveHighToLow(t3, t1));
+    }
+
+    /// <summary>
     /// <c>c[i..i+MR, j..j+NR] = epilogue(A[i..i+MR, :] · panel + bias)</c>. Rows past <c>m</c> read row <c>m - 1</c> of A
     /// and columns past <c>n</c> read the panel's zero padding; neither is stored.
     /// </summary>
@@ -196,12 +218,15 @@ internal static unsafe class PanelGemm
         float* a3 = job.A + Math.Min(i + 3, last) * rs;
         float* a4 = job.A + Math.Min(i + 4, last) * rs;
         float* a5 = job.A + Math.Min(i + 5, last) * rs;
+        float* a6 = job.A + Math.Min(i + 6, last) * rs;
+        float* a7 = job.A + Math.Min(i + 7, last) * rs;
 
         // cRH: row R of the tile, half H (vector) of its NR columns; each starts from the bias.
         ref float bp = ref Unsafe.AsRef<float>(panel);
         TVec bias0 = TSimd.Load(ref bp, 0), bias1 = TSimd.Load(ref bp, v);
         TVec c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
         TVec c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
+        TVec c60 = bias0, c61 = bias1, c70 = bias0, c71 = bias1;
         if (job.RowBias != null)
         {
             float* rb = job.RowBias;
@@ -211,6 +236,8 @@ internal static unsafe class PanelGemm
             r = TSimd.Broadcast(rb[Math.Min(i + 3, last)]); c30 = TSimd.Add(c30, r); c31 = TSimd.Add(c31, r);
             r = TSimd.Broadcast(rb[Math.Min(i + 4, last)]); c40 = TSimd.Add(c40, r); c41 = TSimd.Add(c41, r);
             r = TSimd.Broadcast(rb[Math.Min(i + 5, last)]); c50 = TSimd.Add(c50, r); c51 = TSimd.Add(c51, r);
+            r = TSimd.Broadcast(rb[Math.Min(i + 6, last)]); c60 = TSimd.Add(c60, r); c61 = TSimd.Add(c61, r);
+            r = TSimd.Broadcast(rb[Math.Min(i + 7, last)]); c70 = TSimd.Add(c70, r); c71 = TSimd.Add(c71, r);
         }
         nint k = job.K;
         for (nint p = 0; p < k; p++)
@@ -230,6 +257,10 @@ internal static unsafe class PanelGemm
             c40 = TSimd.MultiplyAdd(x, w0, c40); c41 = TSimd.MultiplyAdd(x, w1, c41);
             x = TSimd.Broadcast(a5[o]);
             c50 = TSimd.MultiplyAdd(x, w0, c50); c51 = TSimd.MultiplyAdd(x, w1, c51);
+            x = TSimd.Broadcast(a6[o]);
+            c60 = TSimd.MultiplyAdd(x, w0, c60); c61 = TSimd.MultiplyAdd(x, w1, c61);
+            x = TSimd.Broadcast(a7[o]);
+            c70 = TSimd.MultiplyAdd(x, w0, c70); c71 = TSimd.MultiplyAdd(x, w1, c71);
         }
 
         float slope = job.NegativeSlope;
@@ -242,17 +273,19 @@ internal static unsafe class PanelGemm
             StorePair<TSimd, TVec, TActivation>(c20, c21, ref row, slope); row = ref Unsafe.Add(ref row, n);
             StorePair<TSimd, TVec, TActivation>(c30, c31, ref row, slope); row = ref Unsafe.Add(ref row, n);
             StorePair<TSimd, TVec, TActivation>(c40, c41, ref row, slope); row = ref Unsafe.Add(ref row, n);
-            StorePair<TSimd, TVec, TActivation>(c50, c51, ref row, slope);
+            StorePair<TSimd, TVec, TActivation>(c50, c51, ref row, slope); row = ref Unsafe.Add(ref row, n);
+            StorePair<TSimd, TVec, TActivation>(c60, c61, ref row, slope); row = ref Unsafe.Add(ref row, n);
+            StorePair<TSimd, TVec, TActivation>(c70, c71, ref row, slope);
             return;
         }
 
-        StoreEdge<TSimd, TVec, TActivation>(in job, i, j, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+        StoreEdge<TSimd, TVec, TActivation>(in job, i, j, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
     }
 
     /// <summary>An edge tile: finishes it in a buffer, then copies the rows and columns that exist.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void StoreEdge<TSimd, TVec, TActivation>(in PanelJob job, int i, int j,
-        TVec c00, TVec c01, TVec c10, TVec c11, TVec c20, TVec c21, TVec c30, TVec c31, TVec c40, TVec c41, TVec c50, TVec c51)
+        TVec c00, TVec c01, TVec c10, TVec c11, TVec c20, TVec c21, TVec c30, TVec c31, TVec c40, TVec c41, TVec c50, TVec c51, TVec c60, TVec c61, TVec c70, TVec c71)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
         nint nr = 2 * TSimd.Count;
@@ -265,6 +298,8 @@ internal static unsafe class PanelGemm
         StorePair<TSimd, TVec, TActivation>(c30, c31, ref Unsafe.Add(ref t, 3 * nr), slope);
         StorePair<TSimd, TVec, TActivation>(c40, c41, ref Unsafe.Add(ref t, 4 * nr), slope);
         StorePair<TSimd, TVec, TActivation>(c50, c51, ref Unsafe.Add(ref t, 5 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c60, c61, ref Unsafe.Add(ref t, 6 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c70, c71, ref Unsafe.Add(ref t, 7 * nr), slope);
         int rows = Math.Min(MR, job.M - i), columns = (int)Math.Min(nr, job.N - j);
         for (int r = 0; r < rows; r++)
         {

@@ -47,11 +47,11 @@ public class GemmTests
     [Theory, MemberData(nameof(Widths))]
     public void ProductsMatchReferenceAroundPanelEdges(string widthName)
     {
-        // Panels are 2 vectors wide and tiles 6 rows high: sizes just below, at and above several multiples of both,
+        // Panels are 2 vectors wide and tiles 8 rows high: sizes just below, at and above several multiples of both,
         // and depths that are not a multiple of the 4×4 transposing pack.
         SimdWidth width = TestData.Width(widthName);
         var random = new Random(5);
-        foreach (var (m, n, k) in new[] { (4, 32, 16), (6, 33, 7), (11, 31, 13), (12, 64, 4), (13, 65, 130), (3, 129, 96), (40, 96, 257) })
+        foreach (var (m, n, k) in new[] { (4, 32, 16), (6, 33, 7), (11, 31, 13), (12, 64, 4), (13, 65, 130), (3, 129, 96), (40, 96, 257), (7, 16, 64), (15, 10, 48), (16, 17, 33), (25, 48, 80) })
         {
             CheckAll(random, m, n, k, withBias: true, width);
         }
