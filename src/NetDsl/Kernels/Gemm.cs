@@ -167,7 +167,7 @@ public static class Gemm
                 NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
             };
             int threads = 2L * m * n * k >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
-            KernelPool.Run(in job, &RunPanels<TSimd, TVec, TActivation>, PanelGemm.PanelCount<TSimd, TVec>(n), threads);
+            PanelGemm.Run<TSimd, TVec, TActivation>(in job, threads);
         }
         if (!PanelGemm.IsFused<TActivation>())
         {
@@ -212,18 +212,13 @@ public static class Gemm
                 NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
             };
             int threads = 2L * m * n * k >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
-            KernelPool.Run(in job, &RunPanels<TSimd, TVec, TActivation>, PanelGemm.PanelCount<TSimd, TVec>(n), threads);
+            PanelGemm.Run<TSimd, TVec, TActivation>(in job, threads);
         }
         if (!PanelGemm.IsFused<TActivation>())
         {
             activation.Forward(c, n);
         }
     }
-
-    /// <summary>One thread's share of a product: panels <c>[start, end)</c>, packed into this thread's buffer.</summary>
-    private static unsafe void RunPanels<TSimd, TVec, TActivation>(in PanelJob job, int start, int end)
-        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
-        => PanelGemm.RunPanels<TSimd, TVec, TActivation>(in job, start, end, PackBuffer.Get(PanelGemm.PackLength<TSimd, TVec>(job.K)));
 
     // ---------------------------------------------------------------------------------------------------------
     // A few rows: c = act(a · bᵀ + bias) as dot products of rows of a with rows of b.

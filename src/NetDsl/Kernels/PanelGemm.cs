@@ -51,9 +51,10 @@ internal unsafe struct PanelJob
 /// </para>
 /// <para>
 /// Packing costs <c>k·NR</c> copies per panel and is repaid over the <c>m/MR</c> tiles that reuse the panel, which
-/// is why the public entry points use this kernel only when <c>m</c> is large enough. Panels are independent, so
-/// threads split the range of panels: each element of <c>c</c> is computed by one thread in the same order whatever
-/// the thread count, and results are bit-identical for any <see cref="KernelOptions.MaxThreads"/>.
+/// is why the public entry points use this kernel only when <c>m</c> is large enough. Tiles are independent, so
+/// threads share blocks of rows and panels (<see cref="Run{TSimd, TVec, TActivation}"/>): each element of <c>c</c> is
+/// computed by one thread in the same order whatever the thread count, and results are bit-identical for any
+/// <see cref="KernelOptions.MaxThreads"/>.
 /// </para>
 /// <para>
 /// The epilogue runs in registers on the finished tile: the bias per column and/or per row (the accumulators start
@@ -81,8 +82,67 @@ internal static unsafe class PanelGemm
     public static int PackLength<TSimd, TVec>(int k) where TSimd : struct, ISimd<TVec> where TVec : struct
         => (k + 1) * 2 * TSimd.Count;
 
+    /// <summary>Below this many flops an item of a threaded product takes more than one panel: claiming one costs about 0.1 µs.</summary>
+    private const long MinItemFlops = 1L << 18;
+
+    /// <summary>
+    /// Computes the whole job on up to <paramref name="threads"/> threads. The work is a grid of items, each a block of
+    /// row tiles by a group of column panels: whole panels (each packed once) when there are at least two per thread,
+    /// else each panel also cut into blocks of rows (each block packs the panel again, a cost of <c>k·NR</c> copies
+    /// against its tiles' <c>k·MR·NR</c> FMAs), so that a product with one or two panels, such as a 10-class output
+    /// layer, is shared too. Each element of <c>c</c> is computed by one thread in one order whatever the grid.
+    /// </summary>
+    public static void Run<TSimd, TVec, TActivation>(in PanelJob job, int threads)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        int panels = PanelCount<TSimd, TVec>(job.N), rowTiles = (job.M + MR - 1) / MR;
+        if (threads <= 1)
+        {
+            RunBlock<TSimd, TVec, TActivation>(in job, 0, job.M, 0, panels, PackBuffer.Get(PackLength<TSimd, TVec>(job.K)));
+            return;
+        }
+        long panelFlops = 2L * job.M * job.K * 2 * TSimd.Count;
+        int panelsPerGroup = (int)Math.Min(panels, Math.Max(1, MinItemFlops / Math.Max(1, panelFlops)));
+        int groups = (panels + panelsPerGroup - 1) / panelsPerGroup;
+        int rowBlocks = groups >= 2 * threads ? 1 : Math.Min(rowTiles, (2 * threads + groups - 1) / groups);
+        groups = Math.Min(groups, KernelPool.MaxItems / rowBlocks);
+        fixed (PanelJob* jobPointer = &job)
+        {
+            var grid = new Grid { Job = jobPointer, Panels = panels, Groups = groups, RowTiles = rowTiles, RowBlocks = rowBlocks };
+            KernelPool.RunItems(&grid, &RunItem<TSimd, TVec, TActivation>, groups * rowBlocks, threads);
+        }
+    }
+
+    /// <summary>A threaded product's items: <see cref="Groups"/> groups of panels × <see cref="RowBlocks"/> blocks of row tiles.</summary>
+    private struct Grid
+    {
+        public PanelJob* Job;
+        public int Panels, Groups, RowTiles, RowBlocks;
+    }
+
+    /// <summary>Item <paramref name="item"/> of a <see cref="Grid"/>: neighbouring items share a group of panels.</summary>
+    private static void RunItem<TSimd, TVec, TActivation>(void* state, int item)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        var grid = (Grid*)state;
+        int group = item / grid->RowBlocks, block = item % grid->RowBlocks;
+        int panelStart = (int)((long)grid->Panels * group / grid->Groups), panelEnd = (int)((long)grid->Panels * (group + 1) / grid->Groups);
+        int tileStart = (int)((long)grid->RowTiles * block / grid->RowBlocks), tileEnd = (int)((long)grid->RowTiles * (block + 1) / grid->RowBlocks);
+        ref readonly PanelJob job = ref *grid->Job;
+        RunBlock<TSimd, TVec, TActivation>(in job, tileStart * MR, Math.Min(tileEnd * MR, job.M), panelStart, panelEnd,
+            PackBuffer.Get(PackLength<TSimd, TVec>(job.K)));
+    }
+
     /// <summary>Computes column panels <c>[panelStart, panelEnd)</c> of the job, packing each into <paramref name="pack"/> (64-byte aligned).</summary>
     public static void RunPanels<TSimd, TVec, TActivation>(in PanelJob job, int panelStart, int panelEnd, float* pack)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+        => RunBlock<TSimd, TVec, TActivation>(in job, 0, job.M, panelStart, panelEnd, pack);
+
+    /// <summary>
+    /// Computes rows <c>[rowStart, rowEnd)</c> (<paramref name="rowStart"/> a multiple of <see cref="MR"/>) of column
+    /// panels <c>[panelStart, panelEnd)</c>, packing each panel into <paramref name="pack"/> (64-byte aligned).
+    /// </summary>
+    public static void RunBlock<TSimd, TVec, TActivation>(in PanelJob job, int rowStart, int rowEnd, int panelStart, int panelEnd, float* pack)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
         int nr = 2 * TSimd.Count;
@@ -90,7 +150,7 @@ internal static unsafe class PanelGemm
         {
             int j = panel * nr;
             Pack<TSimd, TVec>(in job, j, pack);
-            for (int i = 0; i < job.M; i += MR)
+            for (int i = rowStart; i < rowEnd; i += MR)
             {
                 Tile<TSimd, TVec, TActivation>(in job, pack, i, j);
             }

@@ -139,6 +139,43 @@ public class GemmTests
         TestData.Near(expected, two[3], i => Bound(k, terms[i]), $"aᵀ·b on 2 threads {width}");
     }
 
+    [Theory, MemberData(nameof(Widths))]
+    public void NarrowProductsSplitByRowsGiveBitIdenticalResults(string widthName)
+    {
+        // One or two column panels: threads share blocks of rows, each block packing the panel again. The results
+        // must not depend on the thread count (nor on where the row blocks fall), and must match the reference.
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(8);
+        foreach (var (m, n, k) in new[] { (501, 10, 300), (333, 40, 170), (1000, 3, 400) })
+        {
+            Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
+            float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
+            float[] Run(int threads)
+            {
+                int saved = KernelOptions.MaxThreads;
+                try
+                {
+                    KernelOptions.MaxThreads = threads;
+                    var c = new float[m * n];
+                    Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new ReLUActivation(), width);
+                    return c;
+                }
+                finally
+                {
+                    KernelOptions.MaxThreads = saved;
+                }
+            }
+
+            float[] one = Run(1), two = Run(2), five = Run(5);
+            Assert.Equal(one, two);
+            Assert.Equal(one, five);
+            double[] expected = ScalarReference.Activate(Activation.ReLU,
+                ScalarReference.DenseForward(ScalarReference.ToDouble(a), ScalarReference.ToDouble(b), ScalarReference.ToDouble(bias), m, k, n), n);
+            double[] terms = ScalarReference.DenseForward(Abs(a), Abs(b), Abs(bias), m, k, n);
+            TestData.Near(expected, two, i => Bound(k, terms[i]), $"relu a·bᵀ {m}×{n}×{k} on 2 threads {width}");
+        }
+    }
+
     [Fact]
     public void MaxThreadsRejectsLessThanOne()
     {
