@@ -40,15 +40,15 @@ public static class Gemm
     /// </summary>
     public static void MultiplyTransposedB<TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation)
         where TActivation : struct, IActivation
-        => MultiplyTransposedBAt(a, b, bias, c, m, n, k, activation, m >= PanelMinRows ? SimdDispatch.Best : SimdDispatch.BestForStreaming);
+        => MultiplyTransposedBAt(a, b, bias, c, m, n, k, activation, m >= PanelMinRows ? SimdDispatch.ForPanels(n) : SimdDispatch.BestForStreaming);
 
     /// <summary><c>c[m,n] = a[m,k] · b[k,n]</c> (overwrites <paramref name="c"/>): a dense layer's input gradient <c>dx = dz · W</c>.</summary>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k)
-        => MultiplyAt(a, b, c, m, n, k, SimdDispatch.Best);
+        => MultiplyAt(a, b, c, m, n, k, SimdDispatch.ForPanels(n));
 
     /// <summary><c>c[m,n] = a[k,m]ᵀ · b[k,n]</c> (overwrites <paramref name="c"/>): a dense layer's weight gradient <c>dW = dzᵀ · x</c>.</summary>
     public static void MultiplyTransposedA(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k)
-        => MultiplyTransposedAAt(a, b, c, m, n, k, SimdDispatch.Best);
+        => MultiplyTransposedAAt(a, b, c, m, n, k, SimdDispatch.ForPanels(n));
 
     /// <summary><c>sums[j] = Σ_i a[i,j]</c> over the <paramref name="m"/> rows of <paramref name="a"/> (overwrites): a bias gradient.</summary>
     public static void SumRows(ReadOnlySpan<float> a, Span<float> sums, int m, int n)
@@ -167,7 +167,7 @@ public static class Gemm
                 NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
             };
             int threads = 2L * m * n * k >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
-            KernelPool.Run(in job, &RunPanels<TSimd, TVec, TActivation>, PanelGemm.PanelCount<TSimd, TVec>(n), threads);
+            PanelGemm.Run<TSimd, TVec, TActivation>(in job, threads);
         }
         if (!PanelGemm.IsFused<TActivation>())
         {
@@ -212,18 +212,13 @@ public static class Gemm
                 NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
             };
             int threads = 2L * m * n * k >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
-            KernelPool.Run(in job, &RunPanels<TSimd, TVec, TActivation>, PanelGemm.PanelCount<TSimd, TVec>(n), threads);
+            PanelGemm.Run<TSimd, TVec, TActivation>(in job, threads);
         }
         if (!PanelGemm.IsFused<TActivation>())
         {
             activation.Forward(c, n);
         }
     }
-
-    /// <summary>One thread's share of a product: panels <c>[start, end)</c>, packed into this thread's buffer.</summary>
-    private static unsafe void RunPanels<TSimd, TVec, TActivation>(in PanelJob job, int start, int end)
-        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
-        => PanelGemm.RunPanels<TSimd, TVec, TActivation>(in job, start, end, PackBuffer.Get(PanelGemm.PackLength<TSimd, TVec>(job.K)));
 
     // ---------------------------------------------------------------------------------------------------------
     // A few rows: c = act(a · bᵀ + bias) as dot products of rows of a with rows of b.

@@ -12,14 +12,15 @@ public static class KernelOptions
 
     /// <summary>
     /// How many threads one large matrix product may use (default 1: the calling thread only). With more, the product's
-    /// column panels are split among the caller and a fixed pool of background workers started on first use; small
-    /// products stay on the calling thread. Every element of the result is computed by one thread in the same order,
-    /// so results are bit-identical for every setting. Only one product at a time uses the pool: a product started
-    /// while another thread's product holds it runs on its own thread.
+    /// blocks of rows and columns are shared among the caller and a fixed pool of background workers started on first
+    /// use; small products stay on the calling thread. Every element of the result is computed by one thread in the
+    /// same order, so results are bit-identical for every setting. Only one product at a time uses the pool: a product
+    /// started while another thread's product holds it runs on its own thread.
     /// </summary>
     /// <remarks>
     /// Between products the workers spin briefly before they sleep, so back-to-back layers do not pay a wake-up each;
-    /// that spinning uses the other cores for a fraction of a millisecond after each product.
+    /// that spinning uses the other cores for half a millisecond after each product. When a core is busy with another
+    /// process, the threads that are running take over the blocks a late worker has not started.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public static int MaxThreads
@@ -34,52 +35,180 @@ public static class KernelOptions
 }
 
 /// <summary>
-/// The fixed pool behind <see cref="KernelOptions.MaxThreads"/>: workers that each run one contiguous share of a
-/// <see cref="PanelJob"/>'s panels. Posting a job allocates nothing.
+/// The fixed pool behind <see cref="KernelOptions.MaxThreads"/>: background workers that, with the calling thread, run
+/// the items of one job at a time. Posting a job allocates nothing (after the first job of its size).
 /// </summary>
+/// <remarks>
+/// <para>
+/// Items are claimed, not assigned: participant <c>t</c> of <c>T</c> (the caller is 0) starts at item
+/// <c>⌊t·count/T⌋</c> and claims items one by one up to the end, then from the start, skipping those taken. When all
+/// run at the same speed each takes its own contiguous share, as a static split would (and keeps the same share from
+/// one call to the next, so a share's data stays in that core's cache); when a worker is late (asleep, or its core
+/// busy with another process) the others take its unstarted items instead of waiting for it. Which thread computes
+/// an item never changes what it computes, so results do not depend on the timing.
+/// </para>
+/// <para>
+/// Waiting: an idle worker spins for <see cref="WorkerSpin"/> before it sleeps, so back-to-back products do not
+/// pay a wake-up each; a caller whose items are all claimed spins for <see cref="CallerSpin"/> on the items still
+/// running, then sleeps until the last one finishes, so a worker preempted by another process costs the caller its
+/// core, not a spinning one.
+/// </para>
+/// <para>
+/// Claims: each item has a stamp, the generation of the last job that claimed it; a participant claims an item of
+/// generation <c>g</c> by raising its stamp from below <c>g</c> to <c>g</c> (one compare-exchange). A worker still
+/// scanning after its job ended cannot claim anything: every item of that job is stamped with its generation or a later one.
+/// </para>
+/// </remarks>
 internal static unsafe class KernelPool
 {
     /// <summary>Below this many flops (2·m·n·k) a product stays on the calling thread: waking a worker costs more.</summary>
     public const long MinParallelFlops = 1L << 21;
 
-    /// <summary>How long an idle worker spins before it sleeps.</summary>
-    private static readonly long s_spinTicks = Stopwatch.Frequency / 2000; // 0.5 ms
+    /// <summary>Most items a job is cut into (the caller groups work beyond this).</summary>
+    public const int MaxItems = 1 << 12;
+
+    /// <summary>How long an idle worker spins before it sleeps: 0.5 ms.</summary>
+    private static readonly long WorkerSpin = Stopwatch.Frequency / 2000;
+
+    /// <summary>How long a caller spins on workers' unfinished items before it sleeps: 0.1 ms, about one item of a large product.</summary>
+    private static readonly long CallerSpin = Stopwatch.Frequency / 10000;
 
     private static readonly object s_startLock = new();
     private static Worker[] s_workers = [];
     private static int s_busy;
 
+    // The job in flight. s_job packs generation (bits 24..63), participants (16..23) and item count (0..15) so a
+    // worker reads all three at once; the caller writes s_state, s_runItem and s_completed before it publishes s_job.
+    private static long s_job;
+    private static void* s_state;
+    private static delegate*<void*, int, void> s_runItem;
+    private static long[] s_stamps = new long[64];
+    private static int s_completed;
+    private static int s_callerSleeping;
+    private static readonly SemaphoreSlim s_callerWake = new(0);
+
     /// <summary>
-    /// Runs <paramref name="body"/> over panels <c>[0, panels)</c> on up to <paramref name="threads"/> threads (the
-    /// caller included), splitting them into contiguous shares; returns when all are done.
+    /// Runs <c>runItem(state, i)</c> for every item <c>i</c> in <c>[0, count)</c> on up to <paramref name="threads"/>
+    /// threads (the caller included); returns when all are done. <paramref name="state"/> must stay valid until then
+    /// (a pointer to the caller's stack is fine). While another thread's job holds the pool, runs them all on the caller.
     /// </summary>
-    public static void Run(in PanelJob job, delegate*<in PanelJob, int, int, void> body, int panels, int threads)
+    public static void RunItems(void* state, delegate*<void*, int, void> runItem, int count, int threads)
     {
-        threads = Math.Min(threads, panels);
+        threads = Math.Min(Math.Min(threads, count), 255);
         if (threads <= 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
-            body(in job, 0, panels);
+            for (int i = 0; i < count; i++)
+            {
+                runItem(state, i);
+            }
             return;
         }
         try
         {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MaxItems);
             Worker[] workers = EnsureWorkers(threads - 1);
-            fixed (PanelJob* jobPointer = &job)
+            long generation = (s_job >> 24) + 1;
+            if (s_stamps.Length < count)
             {
-                for (int t = 1; t < threads; t++)
-                {
-                    workers[t - 1].Post(jobPointer, body, (int)((long)panels * t / threads), (int)((long)panels * (t + 1) / threads));
-                }
-                body(in job, 0, panels / threads);
-                for (int t = 1; t < threads; t++)
-                {
-                    workers[t - 1].WaitUntilDone();
-                }
+                // Stamped by the previous generation: claimable by this job, not by a worker still scanning an older one.
+                var stamps = new long[Math.Max(count, 2 * s_stamps.Length)];
+                Array.Fill(stamps, generation - 1);
+                s_stamps = stamps;
             }
+            s_state = state;
+            s_runItem = runItem;
+            s_completed = 0;
+            long job = (generation << 24) | ((long)threads << 16) | (uint)count;
+            Interlocked.Exchange(ref s_job, job); // a full fence: the fields above are visible before the job
+            for (int w = 0; w < threads - 1; w++)
+            {
+                workers[w].Wake();
+            }
+            Participate(job, participant: 0);
+            WaitForItems(count);
         }
         finally
         {
             Volatile.Write(ref s_busy, 0);
+        }
+    }
+
+    /// <summary>
+    /// Runs <c>body(job, start, end)</c> over contiguous ranges that together cover <c>[0, panels)</c>, on up to
+    /// <paramref name="threads"/> threads; returns when all are done.
+    /// </summary>
+    public static void Run(in PanelJob job, delegate*<in PanelJob, int, int, void> body, int panels, int threads)
+    {
+        threads = Math.Min(threads, panels);
+        if (threads <= 1)
+        {
+            body(in job, 0, panels);
+            return;
+        }
+        fixed (PanelJob* jobPointer = &job)
+        {
+            // Four ranges per thread: small enough that a late thread's share can be taken over, large enough that
+            // claiming costs nothing next to a range.
+            var ranges = new Ranges { Job = jobPointer, Body = body, Length = panels, Count = Math.Min(panels, 4 * threads) };
+            RunItems(&ranges, &RunRange, ranges.Count, threads);
+        }
+    }
+
+    /// <summary>The state of <see cref="Run"/>: <see cref="Count"/> near-equal ranges of <c>[0, Length)</c>.</summary>
+    private struct Ranges
+    {
+        public PanelJob* Job;
+        public delegate*<in PanelJob, int, int, void> Body;
+        public int Length, Count;
+    }
+
+    private static void RunRange(void* state, int item)
+    {
+        var ranges = (Ranges*)state;
+        ranges->Body(in *ranges->Job, (int)((long)ranges->Length * item / ranges->Count), (int)((long)ranges->Length * (item + 1) / ranges->Count));
+    }
+
+    /// <summary>Claims and runs items of <paramref name="job"/>, starting from this participant's share.</summary>
+    private static void Participate(long job, int participant)
+    {
+        long generation = job >> 24;
+        int threads = (int)(job >> 16) & 0xFF, count = (int)job & 0xFFFF;
+        long[] stamps = s_stamps; // read after the job: large enough for it
+        int home = (int)((long)count * participant / threads);
+        for (int step = 0; step < count; step++)
+        {
+            int item = home + step < count ? home + step : home + step - count;
+            long stamp = Volatile.Read(ref stamps[item]);
+            if (stamp >= generation || Interlocked.CompareExchange(ref stamps[item], generation, stamp) != stamp)
+            {
+                continue; // taken by another participant, or this job is over
+            }
+            s_runItem(s_state, item);
+            if (Interlocked.Increment(ref s_completed) == count && Volatile.Read(ref s_callerSleeping) == 1)
+            {
+                s_callerWake.Release();
+            }
+        }
+    }
+
+    /// <summary>The caller's wait for the items other participants are still running: spin briefly, then sleep.</summary>
+    private static void WaitForItems(int count)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref s_completed) != count)
+        {
+            if (Stopwatch.GetTimestamp() - start < CallerSpin)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+            Interlocked.Exchange(ref s_callerSleeping, 1); // a full fence: either we see the last item, or its runner sees us asleep
+            while (Volatile.Read(ref s_completed) != count)
+            {
+                s_callerWake.Wait(); // a release left over from an earlier job only costs one more check
+            }
+            Volatile.Write(ref s_callerSleeping, 0);
         }
     }
 
@@ -106,69 +235,58 @@ internal static unsafe class KernelPool
         }
     }
 
+    /// <summary>A background thread that joins each job it is a participant of (<see cref="Participant"/> below the job's count).</summary>
     private sealed class Worker
     {
         private readonly SemaphoreSlim _wake = new(0);
-        private PanelJob* _job;
-        private delegate*<in PanelJob, int, int, void> _body;
-        private int _start, _end;
-        private int _posted;   // jobs posted, written by the caller
-        private int _finished; // jobs finished, written by the worker
         private int _sleeping; // 1 while the worker is (about to be) blocked on _wake
 
-        public Worker(int index)
+        public Worker(int participant)
         {
-            var thread = new Thread(Loop) { IsBackground = true, Name = $"NetDsl kernel worker {index}" };
+            Participant = participant;
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"NetDsl kernel worker {participant}" };
             thread.Start();
         }
 
-        public void Post(PanelJob* job, delegate*<in PanelJob, int, int, void> body, int start, int end)
+        /// <summary>This worker's participant number in every job: 1, 2, ...</summary>
+        public int Participant { get; }
+
+        /// <summary>Called after a job is published: wakes the worker if it sleeps.</summary>
+        public void Wake()
         {
-            _job = job;
-            _body = body;
-            _start = start;
-            _end = end;
-            Interlocked.Increment(ref _posted); // a full fence: the fields above are visible before the count
             if (Volatile.Read(ref _sleeping) == 1)
             {
                 _wake.Release();
             }
         }
 
-        public void WaitUntilDone()
-        {
-            int target = Volatile.Read(ref _posted);
-            var spinner = new SpinWait();
-            while (Volatile.Read(ref _finished) != target)
-            {
-                spinner.SpinOnce(sleep1Threshold: -1);
-            }
-        }
-
         private void Loop()
         {
-            int seen = 0;
+            long seen = Volatile.Read(ref s_job) >> 24;
             while (true)
             {
                 long idleSince = Stopwatch.GetTimestamp();
-                while (Volatile.Read(ref _posted) == seen)
+                long job;
+                while ((job = Volatile.Read(ref s_job)) >> 24 == seen)
                 {
-                    if (Stopwatch.GetTimestamp() - idleSince < s_spinTicks)
+                    if (Stopwatch.GetTimestamp() - idleSince < WorkerSpin)
                     {
                         Thread.SpinWait(32);
                         continue;
                     }
-                    Interlocked.Exchange(ref _sleeping, 1); // a full fence: either we see the post, or the poster sees us asleep
-                    if (Volatile.Read(ref _posted) == seen)
+                    Interlocked.Exchange(ref _sleeping, 1); // a full fence: either we see the job, or its poster sees us asleep
+                    if (Volatile.Read(ref s_job) >> 24 == seen)
                     {
                         _wake.Wait();
                     }
                     Interlocked.Exchange(ref _sleeping, 0);
                     idleSince = Stopwatch.GetTimestamp();
                 }
-                seen = Volatile.Read(ref _posted);
-                _body(in *_job, _start, _end);
-                Volatile.Write(ref _finished, seen);
+                seen = job >> 24;
+                if (Participant < ((int)(job >> 16) & 0xFF))
+                {
+                    Participate(job, Participant);
+                }
             }
         }
     }

@@ -47,11 +47,11 @@ public class GemmTests
     [Theory, MemberData(nameof(Widths))]
     public void ProductsMatchReferenceAroundPanelEdges(string widthName)
     {
-        // Panels are 2 vectors wide and tiles 6 rows high: sizes just below, at and above several multiples of both,
+        // Panels are 2 vectors wide and tiles 8 rows high: sizes just below, at and above several multiples of both,
         // and depths that are not a multiple of the 4×4 transposing pack.
         SimdWidth width = TestData.Width(widthName);
         var random = new Random(5);
-        foreach (var (m, n, k) in new[] { (4, 32, 16), (6, 33, 7), (11, 31, 13), (12, 64, 4), (13, 65, 130), (3, 129, 96), (40, 96, 257) })
+        foreach (var (m, n, k) in new[] { (4, 32, 16), (6, 33, 7), (11, 31, 13), (12, 64, 4), (13, 65, 130), (3, 129, 96), (40, 96, 257), (7, 16, 64), (15, 10, 48), (16, 17, 33), (25, 48, 80) })
         {
             CheckAll(random, m, n, k, withBias: true, width);
         }
@@ -137,6 +137,43 @@ public class GemmTests
         expected = ScalarReference.MatMulTransposedA(ScalarReference.ToDouble(aTN), ScalarReference.ToDouble(bNN), m, n, k);
         terms = ScalarReference.MatMulTransposedA(Abs(aTN), Abs(bNN), m, n, k);
         TestData.Near(expected, two[3], i => Bound(k, terms[i]), $"aᵀ·b on 2 threads {width}");
+    }
+
+    [Theory, MemberData(nameof(Widths))]
+    public void NarrowProductsSplitByRowsGiveBitIdenticalResults(string widthName)
+    {
+        // One or two column panels: threads share blocks of rows, each block packing the panel again. The results
+        // must not depend on the thread count (nor on where the row blocks fall), and must match the reference.
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(8);
+        foreach (var (m, n, k) in new[] { (501, 10, 300), (333, 40, 170), (1000, 3, 400) })
+        {
+            Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
+            float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
+            float[] Run(int threads)
+            {
+                int saved = KernelOptions.MaxThreads;
+                try
+                {
+                    KernelOptions.MaxThreads = threads;
+                    var c = new float[m * n];
+                    Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new ReLUActivation(), width);
+                    return c;
+                }
+                finally
+                {
+                    KernelOptions.MaxThreads = saved;
+                }
+            }
+
+            float[] one = Run(1), two = Run(2), five = Run(5);
+            Assert.Equal(one, two);
+            Assert.Equal(one, five);
+            double[] expected = ScalarReference.Activate(Activation.ReLU,
+                ScalarReference.DenseForward(ScalarReference.ToDouble(a), ScalarReference.ToDouble(b), ScalarReference.ToDouble(bias), m, k, n), n);
+            double[] terms = ScalarReference.DenseForward(Abs(a), Abs(b), Abs(bias), m, k, n);
+            TestData.Near(expected, two, i => Bound(k, terms[i]), $"relu a·bᵀ {m}×{n}×{k} on 2 threads {width}");
+        }
     }
 
     [Fact]
