@@ -80,6 +80,7 @@ public sealed class MiniBatchesTests
     [Fact]
     public void Iterating_batches_allocates_nothing_per_batch()
     {
+        using var kernelThreads = KernelThreads.Hold();
         var batches = new MiniBatches(Numbered(1000), 32);
         var random = new Random(9);
 

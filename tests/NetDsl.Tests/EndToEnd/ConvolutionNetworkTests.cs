@@ -100,6 +100,7 @@ public class ConvolutionNetworkTests
     [Fact]
     public void Cnn_training_steps_allocate_nothing_after_warm_up()
     {
+        using var kernelThreads = KernelThreads.Hold();
         var network = new TinyCnn(seed: 1);
         var x = new float[8 * TinyCnn.InputSize];
         var t = new float[8 * 3];

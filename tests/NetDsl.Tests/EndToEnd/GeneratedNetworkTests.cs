@@ -346,6 +346,7 @@ public class GeneratedNetworkTests
     [Fact]
     public void Forward_backward_and_training_steps_allocate_nothing_after_warm_up()
     {
+        using var kernelThreads = KernelThreads.Hold();
         var network = new Mlp784(seed: 2);
         var random = new Random(2);
         const int batch = 32;

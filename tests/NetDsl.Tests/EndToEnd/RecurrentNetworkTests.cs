@@ -130,6 +130,7 @@ public class RecurrentNetworkTests
     [Fact]
     public void Recurrent_training_steps_allocate_nothing_after_warm_up()
     {
+        using var kernelThreads = KernelThreads.Hold();
         var network = new TinyTextClassifier(seed: 1);
         float[] indices = [1, 2, 3, 0, 0, 4, 5, 6, 1, 0];
         float[] t = [1, 0, 0, 1];

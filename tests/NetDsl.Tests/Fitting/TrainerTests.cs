@@ -176,6 +176,7 @@ public class TrainerTests(ITestOutputHelper output)
     [Fact]
     public void Training_steps_inside_fit_allocate_nothing()
     {
+        using var kernelThreads = KernelThreads.Hold();
         Dataset data = Standardize(Load("digits.csv.gz"), FeatureScaler.FitStandardization(Load("digits.csv.gz")));
         var network = new DigitsWithDropout(seed: 1);
         long Allocated(int epochs)

@@ -10,6 +10,7 @@ public class AllocationTests
     [Fact]
     public void KernelsLossesAndOptimizerStepsDoNotAllocate()
     {
+        using var kernelThreads = KernelThreads.Hold();
         const int m = 9, n = 17, k = 33;
         var random = new Random(60);
         float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
@@ -57,6 +58,7 @@ public class AllocationTests
     [Fact]
     public void ProductsSplitAcrossThreadsDoNotAllocate()
     {
+        using var kernelThreads = KernelThreads.Hold();
         const int m = 64, n = 200, k = 300; // above KernelPool.MinParallelFlops
         var random = new Random(61);
         float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);

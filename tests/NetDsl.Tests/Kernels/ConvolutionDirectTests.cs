@@ -92,6 +92,7 @@ public class ConvolutionDirectTests
     [Fact]
     public void DirectRunsTheCnnAndOneToTwoThreadsGiveTheSameBits()
     {
+        using var kernelThreads = KernelThreads.Hold();
         // Both layers of the Fashion-MNIST CNN run direct; at batch 1 two threads split the rows of the second layer's
         // one sample (the first layer's 0.6 MFLOP stay on one thread), at batch 4 the samples (2 each); every output
         // element is still summed the same way.
@@ -139,6 +140,7 @@ public class ConvolutionDirectTests
     [Fact]
     public void DirectDoesNotAllocate()
     {
+        using var kernelThreads = KernelThreads.Hold();
         var g = new Conv2DGeometry(16, 10, 20, 24, 3, 3, StrideWidth: 2, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
         var s1 = g with { StrideWidth = 1 };
         const int batch = 3;

@@ -120,6 +120,7 @@ public class ConvolutionTests
     [Fact]
     public void ThreadsGiveBitIdenticalResults()
     {
+        using var kernelThreads = KernelThreads.Hold();
         // The CNN's layers (whose backward products split across threads at batch 4), and a layer whose forward
         // product (channel rows, 2 samples per group: 24 × 800 × 72) splits too.
         var layer1 = new Conv2DGeometry(1, 28, 28, 16, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2);
@@ -168,6 +169,7 @@ public class ConvolutionTests
     [Fact]
     public void ForwardAndBackwardDoNotAllocate()
     {
+        using var kernelThreads = KernelThreads.Hold();
         var g = new Conv2DGeometry(3, 12, 12, 8, 3, 3, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
         const int batch = 5;
         var random = new Random(14);

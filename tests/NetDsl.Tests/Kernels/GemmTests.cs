@@ -82,6 +82,7 @@ public class GemmTests
     [Theory, MemberData(nameof(Widths))]
     public void ThreadsGiveBitIdenticalResults(string widthName)
     {
+        using var kernelThreads = KernelThreads.Hold();
         // Large enough to be split across threads; each element is computed by one thread in one order, so the
         // results must not depend on the thread count, and must match the reference.
         SimdWidth width = TestData.Width(widthName);
@@ -142,6 +143,7 @@ public class GemmTests
     [Theory, MemberData(nameof(Widths))]
     public void NarrowProductsSplitByRowsGiveBitIdenticalResults(string widthName)
     {
+        using var kernelThreads = KernelThreads.Hold();
         // One or two column panels: threads share blocks of rows, each block packing the panel again. The results
         // must not depend on the thread count (nor on where the row blocks fall), and must match the reference.
         SimdWidth width = TestData.Width(widthName);

@@ -143,6 +143,7 @@ public class PoolingTests
     [Fact]
     public void PoolingDoesNotAllocate()
     {
+        using var kernelThreads = KernelThreads.Hold();
         var g = new Pool2DGeometry(4, 10, 10, 2, 2, 2, 2);
         var h = new Pool2DGeometry(4, 10, 10, 3, 3, 2, 2, 1, 1, 1, 1);
         const int batch = 3;

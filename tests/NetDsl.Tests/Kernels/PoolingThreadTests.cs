@@ -10,6 +10,7 @@ public class PoolingThreadTests
     [Fact]
     public void MaxPoolGivesTheSameBitsAtOneAndTwoThreads()
     {
+        using var kernelThreads = KernelThreads.Hold();
         // The Fashion-MNIST CNN's first pool at batch 8 (100,352 inputs), and a 3x3 stride-2 padded pool (the general path).
         foreach (var (g, batch) in new[] { (new Pool2DGeometry(16, 28, 28, 2, 2, 2, 2), 8), (new Pool2DGeometry(8, 31, 29, 3, 3, 2, 2, 1, 1, 1, 1), 10) })
         {

@@ -251,6 +251,7 @@ public class RecurrentTests
     [Fact]
     public void ForwardAndBackwardDoNotAllocate()
     {
+        using var kernelThreads = KernelThreads.Hold();
         var cases = new[] { Make(RecurrentCell.SimpleRnn, 5, 6, 7, 9, [6, 2, 5, 1, 3], false, 1), Make(RecurrentCell.Lstm, 1, 6, 7, 33, [], true, 2),
             Make(RecurrentCell.Lstm, 5, 6, 7, 9, [], false, 3), Make(RecurrentCell.Gru, 5, 6, 7, 9, [6, 2, 5, 1, 3], true, 4), Make(RecurrentCell.Gru, 1, 6, 7, 9, [], false, 5) };
         var buffers = cases.Select(c => (Hidden: new float[c.Batch * c.Steps * c.Hidden], Cache: new float[Recurrent.CacheSize(c.Cell, c.Geometry, c.Batch)],

@@ -296,6 +296,7 @@ public class UniformLossTests
     [Fact]
     public void NoLossAllocatesAndClassWeightsFillABatchWithoutAllocating()
     {
+        using var kernelThreads = KernelThreads.Hold();
         const int rows = 9, outputs = 5;
         var random = new Random(42);
         float[] y = TestData.Uniform(random, rows * outputs), g = new float[y.Length], w = new float[rows];

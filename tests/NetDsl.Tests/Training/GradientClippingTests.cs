@@ -104,6 +104,7 @@ public class GradientClippingTests
     [Fact]
     public void Public_entry_points_validate_and_allocate_nothing()
     {
+        using var kernelThreads = KernelThreads.Hold();
         float[] g = TestData.Uniform(new Random(7), 100);
         Assert.Throws<ArgumentOutOfRangeException>(() => GradientClipping.ClipByGlobalNorm(g, 0f));
         Assert.Throws<ArgumentOutOfRangeException>(() => GradientClipping.ClipByGlobalNorm(g, float.NaN));

@@ -82,6 +82,7 @@ public class NonFiniteCheckTests
     [Fact]
     public void Finite_buffers_pass_without_allocating()
     {
+        using var kernelThreads = KernelThreads.Hold();
         var network = new IrisForOptimizers(seed: 1);
         Assert.True(NonFiniteCheck.IsFinite(network.Parameters));
         NonFiniteCheck.ThrowIfGradientsNotFinite(network.Gradients, IrisForOptimizers.ParameterTensors, 0);

@@ -204,6 +204,7 @@ public class OptimizerTests
     [Fact]
     public void StepsAllocateNothingAfterTheFirst()
     {
+        using var kernelThreads = KernelThreads.Hold();
         IOptimizer[] optimizers = AllOptimizers();
         float[] p = TestData.Uniform(new Random(1), 333), g = TestData.Uniform(new Random(2), 333);
         foreach (IOptimizer optimizer in optimizers) optimizer.Step(p, g);
