@@ -59,7 +59,7 @@ public readonly record struct Conv2DGeometry(
 /// </para>
 /// <para>
 /// Why groups of samples, sized to <see cref="ColumnBudget"/>, rather than one sample or the whole batch: the packed
-/// product splits its column panels across <see cref="KernelOptions.MaxThreads"/> threads only when it is large enough
+/// product splits its work across <see cref="KernelOptions.MaxThreads"/> threads only when it is large enough
 /// (<see cref="KernelPool.MinParallelFlops"/>), and a short product pays its packing and tile set-up over few FMAs. One
 /// sample of the Fashion-MNIST CNN's first layer (5x5, 1→16 on 28x28: <c>col[25, 784]</c>, 1.25 MFLOP) is too small
 /// for either; the whole batch of its second layer (<c>col[400, 196]</c> per sample, 64 of them = 20 MB) would stream
@@ -74,8 +74,8 @@ public readonly record struct Conv2DGeometry(
 /// Every output element is summed by one thread in one order, so results do not depend on
 /// <see cref="KernelOptions.MaxThreads"/>. The forward pass gives the same bits for a sample whatever the batch around
 /// it; the weight gradient's sum over samples is grouped as the groups are (im2col), or runs over the samples in
-/// order (direct), which depends on the batch size only. With im2col, threads split a product's column panels, so a
-/// product with one panel runs on one thread; the direct convolution splits samples (or, with fewer samples than
+/// order (direct), which depends on the batch size only. With im2col, threads split a product's blocks of rows and
+/// column panels (<see cref="PanelGemm"/>); the direct convolution splits samples (or, with fewer samples than
 /// threads, each sample's rows) for the forward pass and the input gradient, and blocks of taps for the weight
 /// gradient, through <see cref="KernelRange"/>. Measured on the Fashion-MNIST CNN (this machine, shared, best of 31):
 /// batch-64 inference 11,400 → 16,000 samples/s at one thread and 29,700 at two; training 3,590 → 4,760 at one
