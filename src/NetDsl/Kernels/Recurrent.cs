@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace NetDsl.Kernels;
 
@@ -127,6 +128,11 @@ public static class Recurrent
         Span<float> cellState = cell == RecurrentCell.Lstm ? cache.Slice(layout.GatesSize + layout.ExtrasSize + batch * units, batch * units) : default;
         Span<float> product = cache.Slice(layout.ProductOffset, batch * gh);
         bool fewSamples = batch < Gemm.PanelMinRows;
+        if (cell == RecurrentCell.Lstm && !fewSamples)
+        {
+            LstmForward(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, cache.Slice(layout.PackedOffset), geometry, batch, reverse, width);
+            return;
+        }
         state.Clear();
         cellState.Clear();
 
@@ -185,6 +191,46 @@ public static class Recurrent
                         RecurrentCells.GruForward(g, p, extras.Slice(row * units, units), h, output, width);
                         break;
                 }
+            }
+        }
+    }
+
+    /// <summary>The LSTM forward pass of <see cref="RecurrentLstm"/>: the weights packed once, then one fused product per step.</summary>
+    private static unsafe void LstmForward(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
+        ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh,
+        Span<float> hidden, Span<float> gates, Span<float> extras, Span<float> packed, in RecurrentGeometry geometry, int batch, bool reverse, SimdWidth width)
+    {
+        switch (width)
+        {
+            case SimdWidth.Vector512: LstmForward<Simd512, Vector512<float>>(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, packed, geometry, batch, reverse); break;
+            case SimdWidth.Vector256: LstmForward<Simd256, Vector256<float>>(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, packed, geometry, batch, reverse); break;
+            case SimdWidth.Vector128: LstmForward<Simd128, Vector128<float>>(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, packed, geometry, batch, reverse); break;
+            default: LstmForward<SimdScalar, float>(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, packed, geometry, batch, reverse); break;
+        }
+    }
+
+    private static unsafe void LstmForward<TSimd, TVec>(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
+        ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh,
+        Span<float> hidden, Span<float> gates, Span<float> extras, Span<float> packed, in RecurrentGeometry geometry, int batch, bool reverse)
+        where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, rows = batch * steps;
+        fixed (float* px = x, ph = hidden, pg = gates, pe = extras, pp = packed)
+        fixed (int* pl = lengths)
+        {
+            float* aligned = (float*)(((nuint)pp + 63) & ~(nuint)63);
+            RecurrentLstm.Pack<TSimd, TVec>(aligned, weightIh, weightHh, biasIh, biasHh, inputs, units);
+            var job = new RecurrentLstm.StepJob
+            {
+                X = px, Hidden = ph, Gates = pg, Cell = pe, CellTanh = pe + rows * units, Packed = aligned,
+                Lengths = lengths.IsEmpty ? null : pl, Batch = batch, Steps = steps, Inputs = inputs, Units = units, Reverse = reverse,
+            };
+            int blocks = RecurrentLstm.Blocks(units, TSimd.Count);
+            int longest = Longest(lengths, batch, steps);
+            for (int s = 0; s < longest; s++)
+            {
+                job.Step = s;
+                RecurrentLstm.Step<TSimd, TVec>(in job, 0, blocks);
             }
         }
     }
@@ -252,6 +298,12 @@ public static class Recurrent
 
         ReadOnlySpan<float> gates = cache.Slice(0, rows * gh);
         ReadOnlySpan<float> extras = cache.Slice(layout.GatesSize, layout.ExtrasSize);
+        if (cell == RecurrentCell.Lstm && batch >= Gemm.PanelMinRows)
+        {
+            LstmBackward(x, lengths, weightIh, weightHh, hidden, gates, extras, hiddenGradient, weightIhGradient, weightHhGradient,
+                biasIhGradient, biasHhGradient, inputGradient, scratch, geometry, batch, truncation, reverse, width);
+            return;
+        }
 
         // Scratch: dGx [B·T, G·H] (gradient of the gate pre-activations, input side), dGh [B·T, G·H] (hidden side, GRU
         // only), hPrev [B·T, H] (the state each step read), dGs [B, G·H] (this step's hidden side), dh, dhProduct, dc [B, H].
@@ -371,6 +423,100 @@ public static class Recurrent
         }
     }
 
+    /// <summary>The LSTM backward pass of <see cref="RecurrentLstmBackward"/>: <c>W_hh</c> packed once, one product per step with the cell's backward step as its epilogue.</summary>
+    private static void LstmBackward(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths, ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh,
+        ReadOnlySpan<float> hidden, ReadOnlySpan<float> gates, ReadOnlySpan<float> extras, ReadOnlySpan<float> hiddenGradient,
+        Span<float> weightIhGradient, Span<float> weightHhGradient, Span<float> biasIhGradient, Span<float> biasHhGradient,
+        Span<float> inputGradient, Span<float> scratch, in RecurrentGeometry geometry, int batch, int truncation, bool reverse, SimdWidth width)
+    {
+        int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, gh = 4 * units, rows = batch * steps;
+
+        // Scratch: dG [B·T, 4H] (the gate gradients of every step), hPrev [B·T, H] (the state each step read),
+        // dc [B, H] (the carried cell gradient), then the packed W_hh.
+        int offset = 0;
+        Span<float> dG = Take(scratch, ref offset, rows * gh);
+        Span<float> hPrev = Take(scratch, ref offset, rows * units);
+        Span<float> dc = Take(scratch, ref offset, batch * units);
+        Span<float> packed = scratch.Slice(offset, RecurrentLstmBackward.PackedLength(units));
+        Span<float> biasGradient = !biasIhGradient.IsEmpty ? biasIhGradient : biasHhGradient;
+        biasGradient.Clear();
+        dc.Clear();
+
+        // The state each step read (zero at a sample's first step), and zero gate gradients past each sample's length
+        // (no step writes them; the weight-gradient products read them).
+        for (int b = 0; b < batch; b++)
+        {
+            int length = lengths.IsEmpty ? steps : lengths[b];
+            for (int t = 0; t < steps; t++)
+            {
+                int row = b * steps + t;
+                Span<float> destination = hPrev.Slice(row * units, units);
+                bool first = t >= length || (reverse ? t == length - 1 : t == 0);
+                if (first)
+                {
+                    destination.Clear();
+                }
+                else
+                {
+                    hidden.Slice((row + (reverse ? 1 : -1)) * units, units).CopyTo(destination);
+                }
+            }
+            dG.Slice((b * steps + length) * gh, (steps - length) * gh).Clear();
+        }
+
+        switch (width)
+        {
+            case SimdWidth.Vector512: LstmSteps<Simd512, Vector512<float>>(lengths, weightHh, gates, extras, hiddenGradient, dG, dc, biasGradient, packed, geometry, batch, truncation, reverse); break;
+            case SimdWidth.Vector256: LstmSteps<Simd256, Vector256<float>>(lengths, weightHh, gates, extras, hiddenGradient, dG, dc, biasGradient, packed, geometry, batch, truncation, reverse); break;
+            case SimdWidth.Vector128: LstmSteps<Simd128, Vector128<float>>(lengths, weightHh, gates, extras, hiddenGradient, dG, dc, biasGradient, packed, geometry, batch, truncation, reverse); break;
+            default: LstmSteps<SimdScalar, float>(lengths, weightHh, gates, extras, hiddenGradient, dG, dc, biasGradient, packed, geometry, batch, truncation, reverse); break;
+        }
+
+        // All steps at once: dW_ih = dGᵀ · X, dW_hh = dGᵀ · H_prev, dx = dG · W_ih; the two biases share one gradient.
+        Gemm.MultiplyTransposedA(dG, x, weightIhGradient, gh, inputs, rows);
+        Gemm.MultiplyTransposedA(dG, hPrev, weightHhGradient, gh, units, rows);
+        if (!biasIhGradient.IsEmpty && !biasHhGradient.IsEmpty)
+        {
+            biasIhGradient.CopyTo(biasHhGradient);
+        }
+        if (!inputGradient.IsEmpty)
+        {
+            Gemm.Multiply(dG, weightIh, inputGradient, rows, inputs, gh);
+        }
+    }
+
+    private static unsafe void LstmSteps<TSimd, TVec>(ReadOnlySpan<int> lengths, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> gates, ReadOnlySpan<float> extras,
+        ReadOnlySpan<float> hiddenGradient, Span<float> dG, Span<float> dc, Span<float> biasGradient, Span<float> packed,
+        in RecurrentGeometry geometry, int batch, int truncation, bool reverse)
+        where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int steps = geometry.Steps, units = geometry.HiddenSize, rows = batch * steps;
+        int longest = Longest(lengths, batch, steps);
+        if (longest == 0)
+        {
+            return;
+        }
+        fixed (float* pg = gates, pe = extras, phg = hiddenGradient, pdg = dG, pdc = dc, pdb = biasGradient, pp = packed)
+        fixed (int* pl = lengths)
+        {
+            float* aligned = (float*)(((nuint)pp + 63) & ~(nuint)63);
+            RecurrentLstmBackward.Pack<TSimd, TVec>(aligned, weightHh, units);
+            var job = new RecurrentLstmBackward.StepJob
+            {
+                GateGradient = pdg, Gates = pg, Cell = pe, CellTanh = pe + rows * units, HiddenGradient = phg, CellGradient = pdc,
+                BiasGradient = biasGradient.IsEmpty ? null : pdb, Packed = aligned, Lengths = lengths.IsEmpty ? null : pl,
+                Batch = batch, Steps = steps, Units = units, Truncation = truncation, Reverse = reverse,
+            };
+            int panels = RecurrentLstmBackward.Panels<TSimd, TVec>(units);
+            RecurrentLstmBackward.Start<TSimd, TVec>(in job, longest - 1);
+            for (int s = longest - 1; s > 0; s--)
+            {
+                job.Step = s;
+                RecurrentLstmBackward.Step<TSimd, TVec>(in job, 0, panels);
+            }
+        }
+    }
+
     private static Span<float> Take(Span<float> scratch, ref int offset, int length)
     {
         Span<float> slice = scratch.Slice(offset, length);
@@ -424,9 +570,11 @@ public static class Recurrent
             GatesSize = checked(Rows * GateWidth);
             ExtrasSize = checked((cell == RecurrentCell.Lstm ? 2 : cell == RecurrentCell.Gru ? 1 : 0) * Rows * geometry.HiddenSize);
             ProductOffset = checked(GatesSize + ExtrasSize + (cell == RecurrentCell.Lstm ? 2 : 1) * batch * geometry.HiddenSize);
-            CacheSize = checked(ProductOffset + batch * GateWidth);
+            PackedOffset = checked(ProductOffset + batch * GateWidth);
+            CacheSize = checked(PackedOffset + (cell == RecurrentCell.Lstm ? RecurrentLstm.PackedLength(geometry.InputSize, geometry.HiddenSize) : 0));
             ScratchSize = checked((cell == RecurrentCell.Gru ? 2 : 1) * GatesSize + Rows * geometry.HiddenSize
-                + batch * GateWidth + (cell == RecurrentCell.Lstm ? 3 : 2) * batch * geometry.HiddenSize);
+                + batch * GateWidth + (cell == RecurrentCell.Lstm ? 3 : 2) * batch * geometry.HiddenSize
+                + (cell == RecurrentCell.Lstm ? RecurrentLstmBackward.PackedLength(geometry.HiddenSize) : 0));
         }
 
         /// <summary><c>G·H</c>.</summary>
@@ -439,6 +587,8 @@ public static class Recurrent
         public int ExtrasSize { get; }
         /// <summary>Where one step's product <c>[B, G·H]</c> starts in the cache (it ends the cache).</summary>
         public int ProductOffset { get; }
+        /// <summary>Where the LSTM's packed weights start in the cache (they end it).</summary>
+        public int PackedOffset { get; }
         public int CacheSize { get; }
         public int ScratchSize { get; }
 

@@ -104,7 +104,7 @@ internal static class RecurrentCells
     /// exponent bits. The vector types' own <c>Exp</c> measured 3× slower here.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVec Exp<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
+    internal static TVec Exp<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         if (typeof(TVec) == typeof(float))
         {
@@ -151,7 +151,7 @@ internal static class RecurrentCells
 
     /// <summary><c>σ(x) = 1 / (1 + e^−x)</c>: 0 and 1 at the extremes, no overflow trouble.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVec Sigmoid<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
+    internal static TVec Sigmoid<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         => TSimd.Divide(TSimd.Broadcast(1f), TSimd.Add(TSimd.Broadcast(1f), Exp<TSimd, TVec>(TSimd.Subtract(TSimd.Zero, x))));
 
     /// <summary>
@@ -159,7 +159,7 @@ internal static class RecurrentCells
     /// 0 is larger, which nothing here needs).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TVec Tanh<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
+    internal static TVec Tanh<TSimd, TVec>(TVec x) where TSimd : struct, ISimd<TVec> where TVec : struct
         => TSimd.Subtract(TSimd.Broadcast(1f), TSimd.Divide(TSimd.Broadcast(2f), TSimd.Add(Exp<TSimd, TVec>(TSimd.Add(x, x)), TSimd.Broadcast(1f))));
 
     /// <summary>Whole vectors of lanes at <typeparamref name="TSimd"/>, then the rest one at a time.</summary>
