@@ -128,6 +128,11 @@ public static class Recurrent
         Span<float> cellState = cell == RecurrentCell.Lstm ? cache.Slice(layout.GatesSize + layout.ExtrasSize + batch * units, batch * units) : default;
         Span<float> product = cache.Slice(layout.ProductOffset, batch * gh);
         bool fewSamples = batch < Gemm.PanelMinRows;
+        if (cell == RecurrentCell.Lstm && batch == 1 && RecurrentLstmOne.Supports(units, width))
+        {
+            LstmForwardOne(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, geometry, reverse);
+            return;
+        }
         if (cell == RecurrentCell.Lstm && !fewSamples)
         {
             LstmForward(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, cache.Slice(layout.PackedOffset), geometry, batch, reverse, width);
@@ -192,6 +197,25 @@ public static class Recurrent
                         break;
                 }
             }
+        }
+    }
+
+    /// <summary>The LSTM forward pass of one sample by <see cref="RecurrentLstmOne"/>: the input projections of its steps, then the steps.</summary>
+    private static unsafe void LstmForwardOne(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
+        ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh,
+        Span<float> hidden, Span<float> gates, Span<float> extras, in RecurrentGeometry geometry, bool reverse)
+    {
+        int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, gh = 4 * units;
+        int length = lengths.IsEmpty ? steps : lengths[0];
+        if (length == 0)
+        {
+            return;
+        }
+        // Positions [0, L) in either direction: gates[t] = W_ih x_t + b_ih.
+        Gemm.MultiplyTransposedB(x.Slice(0, length * inputs), weightIh, biasIh, gates.Slice(0, length * gh), length, gh, inputs, new IdentityActivation());
+        fixed (float* pg = gates, pe = extras, ph = hidden, pw = weightHh, pb = biasHh)
+        {
+            RecurrentLstmOne.Steps(pg, pe, pe + steps * units, ph, pw, biasHh.IsEmpty ? null : pb, length, units, reverse);
         }
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetDsl.Kernels;
 
@@ -248,6 +249,81 @@ internal static unsafe class RecurrentLstm
         TSimd.Store(c, ref Unsafe.AsRef<float>(job.Cell), at);
         TSimd.Store(tc, ref Unsafe.AsRef<float>(job.CellTanh), at);
         TSimd.Store(TSimd.Multiply(o, tc), ref Unsafe.AsRef<float>(job.Hidden), at);
+    }
+}
+
+/// <summary>
+/// The LSTM forward pass for one sample with AVX-512 (batch-1 inference), bound by reading <c>W_hh</c> (<c>4H·H</c>
+/// floats, 256 KB for H = 128) from L2 once per step.
+/// </summary>
+/// <remarks>
+/// The input projections of all steps are one product first (<see cref="Gemm"/>); then each step, for each block of
+/// 16 units, forms the four gates' sums as dot products of 16 rows of <c>W_hh</c> with <c>h_(t−1)</c>
+/// (<see cref="RecurrentProducts.DotRows16"/>, which streams the rows as they lie, so nothing is packed) and runs the
+/// cell on them in registers. Measured on this machine: the step's product streams at 101 GB/s against 116 GB/s for
+/// a plain read from L2.
+/// </remarks>
+internal static unsafe class RecurrentLstmOne
+{
+    /// <summary>Whether this path serves the shape: AVX-512 and <c>H</c> a multiple of 16.</summary>
+    public static bool Supports(int units, SimdWidth width) => width == SimdWidth.Vector512 && Avx512F.IsSupported && units % 16 == 0;
+
+    /// <summary>
+    /// The steps of one sample of <paramref name="length"/> steps, its gates already holding <c>W_ih x_t + b_ih</c> at
+    /// positions <c>[0, L)</c>. Writes the activated gates over them, <c>c_t</c>, <c>tanh(c_t)</c> and <c>h_t</c>.
+    /// </summary>
+    public static void Steps(float* gates, float* cell, float* cellTanh, float* hidden, float* weightHh, float* biasHh, int length, int units, bool reverse)
+    {
+        nint h = units;
+        for (int s = 0; s < length; s++)
+        {
+            int t = reverse ? length - 1 - s : s;
+            int previous = s == 0 ? -1 : reverse ? t + 1 : t - 1;
+            float* g = gates + 4 * t * h;
+            // All the step's gate sums first, then the cells: the cells' exp chains are latency-bound one block at a
+            // time, but the blocks are independent, so a pass of cells alone overlaps them (measured 0.85 → 0.2 µs
+            // per step for H = 128).
+            if (previous >= 0)
+            {
+                ref float state = ref Unsafe.AsRef<float>(hidden + previous * h);
+                for (nint n = 0; n < 4 * h; n += 16)
+                {
+                    Vector512<float> sum = RecurrentProducts.DotRows16(ref Unsafe.AsRef<float>(weightHh + n * h), ref state, h);
+                    if (biasHh != null)
+                    {
+                        sum += Vector512.Load(biasHh + n);
+                    }
+                    (Vector512.Load(g + n) + sum).Store(g + n);
+                }
+            }
+            else if (biasHh != null)
+            {
+                for (nint n = 0; n < 4 * h; n += 16)
+                {
+                    (Vector512.Load(g + n) + Vector512.Load(biasHh + n)).Store(g + n);
+                }
+            }
+            for (nint u = 0; u < h; u += 16)
+            {
+                Vector512<float> i = RecurrentCells.Sigmoid<Simd512, Vector512<float>>(Vector512.Load(g + u));
+                Vector512<float> f = RecurrentCells.Sigmoid<Simd512, Vector512<float>>(Vector512.Load(g + h + u));
+                Vector512<float> gg = RecurrentCells.Tanh<Simd512, Vector512<float>>(Vector512.Load(g + 2 * h + u));
+                Vector512<float> o = RecurrentCells.Sigmoid<Simd512, Vector512<float>>(Vector512.Load(g + 3 * h + u));
+                i.Store(g + u);
+                f.Store(g + h + u);
+                gg.Store(g + 2 * h + u);
+                o.Store(g + 3 * h + u);
+                Vector512<float> c = i * gg;
+                if (previous >= 0)
+                {
+                    c = Avx512F.FusedMultiplyAdd(f, Vector512.Load(cell + previous * h + u), c);
+                }
+                Vector512<float> tc = RecurrentCells.Tanh<Simd512, Vector512<float>>(c);
+                c.Store(cell + t * h + u);
+                tc.Store(cellTanh + t * h + u);
+                (o * tc).Store(hidden + t * h + u);
+            }
+        }
     }
 }
 
