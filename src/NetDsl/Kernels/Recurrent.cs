@@ -250,14 +250,30 @@ public static class Recurrent
                 Lengths = lengths.IsEmpty ? null : pl, Batch = batch, Steps = steps, Inputs = inputs, Units = units, Reverse = reverse,
             };
             int blocks = RecurrentLstm.Blocks(units, TSimd.Count);
+            int threads = StepThreads(batch, 4 * units, inputs + units);
             int longest = Longest(lengths, batch, steps);
             for (int s = 0; s < longest; s++)
             {
                 job.Step = s;
-                RecurrentLstm.Step<TSimd, TVec>(in job, 0, blocks);
+                KernelPool.Run(new PanelJob { A = (float*)&job }, &LstmForwardBlocks<TSimd, TVec>, blocks, threads);
             }
         }
     }
+
+    /// <summary>
+    /// The threads for one step's product of <c>m × n × k</c>: <see cref="KernelOptions.MaxThreads"/> if it is large
+    /// enough to pay for waking a worker (<see cref="KernelPool.MinParallelFlops"/>), else 1. A step of the peer
+    /// workload (B = 32, H = 128) is 4 to 5 MFLOP, about 40 µs on one core; the pool's workers spin between steps.
+    /// </summary>
+    private static int StepThreads(int m, int n, int k) => 2L * m * n * k >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
+
+    // The pool runs jobs of the dense kernel's type: a step's job travels as a pointer in its A field (the job lives on
+    // the caller's stack until KernelPool.Run returns).
+    private static unsafe void LstmForwardBlocks<TSimd, TVec>(in PanelJob carrier, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => RecurrentLstm.Step<TSimd, TVec>(in *(RecurrentLstm.StepJob*)carrier.A, start, end);
+
+    private static unsafe void LstmBackwardPanels<TSimd, TVec>(in PanelJob carrier, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => RecurrentLstmBackward.Step<TSimd, TVec>(in *(RecurrentLstmBackward.StepJob*)carrier.A, start, end);
 
     /// <summary>
     /// Backpropagation through time from <paramref name="hiddenGradient"/> <c>dL/dh [B, T, H]</c> (zero except the last
@@ -532,11 +548,12 @@ public static class Recurrent
                 Batch = batch, Steps = steps, Units = units, Truncation = truncation, Reverse = reverse,
             };
             int panels = RecurrentLstmBackward.Panels<TSimd, TVec>(units);
+            int threads = StepThreads(batch, units, 4 * units);
             RecurrentLstmBackward.Start<TSimd, TVec>(in job, longest - 1);
             for (int s = longest - 1; s > 0; s--)
             {
                 job.Step = s;
-                RecurrentLstmBackward.Step<TSimd, TVec>(in job, 0, panels);
+                KernelPool.Run(new PanelJob { A = (float*)&job }, &LstmBackwardPanels<TSimd, TVec>, panels, threads);
             }
         }
     }

@@ -305,6 +305,35 @@ public class RecurrentTests
     }
 
     [Fact]
+    public void LstmStepsGiveTheSameBitsOnOneAndTwoThreads()
+    {
+        // Large enough that each step's product is split across the pool (≥ KernelPool.MinParallelFlops), with a partial
+        // row tile (33 samples), lengths, and a backward panel partly past H = 96.
+        int[] lengths = Enumerable.Range(0, 33).Select(b => 1 + b % 4).ToArray();
+        Case c = Make(RecurrentCell.Lstm, 33, 4, 8, 96, lengths, true, 800);
+        Assert.True(2L * 32 * 96 * 4 * 96 >= KernelPool.MinParallelFlops);
+        int saved = KernelOptions.MaxThreads;
+        try
+        {
+            KernelOptions.MaxThreads = 1;
+            Gradients one = RunBackward(c, 0, SimdDispatch.Best);
+            float[] hiddenOne = RunForward(c).Hidden;
+            KernelOptions.MaxThreads = 2;
+            Gradients two = RunBackward(c, 0, SimdDispatch.Best);
+            Assert.Equal(hiddenOne, RunForward(c).Hidden);
+            Assert.Equal(one.WeightIh, two.WeightIh);
+            Assert.Equal(one.WeightHh, two.WeightHh);
+            Assert.Equal(one.BiasIh, two.BiasIh);
+            Assert.Equal(one.BiasHh, two.BiasHh);
+            Assert.Equal(one.X, two.X);
+        }
+        finally
+        {
+            KernelOptions.MaxThreads = saved;
+        }
+    }
+
+    [Fact]
     public void ForwardAndBackwardDoNotAllocate()
     {
         var cases = new[] { Make(RecurrentCell.SimpleRnn, 5, 6, 7, 9, [6, 2, 5, 1, 3], false, 1), Make(RecurrentCell.Lstm, 1, 6, 7, 33, [], true, 2),
