@@ -138,11 +138,11 @@ internal static unsafe class RecurrentLstm
         }
     }
 
-    /// <summary>Where sample <paramref name="b"/> runs this step: its row in <c>[B·T]</c> (−1 if it has no step <c>s</c>) and its previous row.</summary>
+    /// <summary>Where sample <paramref name="b"/> runs step <paramref name="s"/>: its row in <c>[B·T]</c> (−1 if it has no such step) and its previous row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int RowOf(in StepJob job, int b, out int previous)
+    private static int RowOf(in StepJob job, int b, int s, out int previous)
     {
-        int steps = job.Steps, s = job.Step;
+        int steps = job.Steps;
         int length = job.Lengths == null ? steps : job.Lengths[b];
         if (b >= job.Batch || s >= length)
         {
@@ -162,8 +162,8 @@ internal static unsafe class RecurrentLstm
     {
         nint v = TSimd.Count, w4 = 4 * v;
         int inputs = job.Inputs, units = job.Units;
-        int row0 = RowOf(in job, i, out int prev0), row1 = RowOf(in job, i + 1, out int prev1);
-        int row2 = RowOf(in job, i + 2, out int prev2), row3 = RowOf(in job, i + 3, out int prev3);
+        int row0 = RowOf(in job, i, job.Step, out int prev0), row1 = RowOf(in job, i + 1, job.Step, out int prev1);
+        int row2 = RowOf(in job, i + 2, job.Step, out int prev2), row3 = RowOf(in job, i + 3, job.Step, out int prev3);
 
         ref float bp = ref Unsafe.AsRef<float>(block);
         TVec bi = TSimd.Load(ref bp, 0), bf = TSimd.Load(ref bp, v), bg = TSimd.Load(ref bp, 2 * v), bo = TSimd.Load(ref bp, 3 * v);
@@ -218,6 +218,36 @@ internal static unsafe class RecurrentLstm
         Cell<TSimd, TVec>(in job, row1, prev1, u0, sums + 4 * v);
         Cell<TSimd, TVec>(in job, row2, prev2, u0, sums + 8 * v);
         Cell<TSimd, TVec>(in job, row3, prev3, u0, sums + 12 * v);
+        Prefetch(in job, i, u0);
+    }
+
+    /// <summary>
+    /// Asks for the lines the next step will write for samples <c>[i, i + 4)</c> and units <c>[u0, u0 + w)</c>: rows far
+    /// apart, too many streams for the hardware prefetchers, and each write would first wait for its line.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(in StepJob job, int i, int u0)
+    {
+        if (!Sse.IsSupported || u0 % 16 != 0)
+        {
+            return; // one line of 16 floats per row and array
+        }
+        nint units = job.Units;
+        for (int b = i; b < i + Rows; b++)
+        {
+            int row = RowOf(in job, b, job.Step + 1, out _);
+            if (row < 0)
+            {
+                continue;
+            }
+            float* gates = job.Gates + 4 * row * units + u0;
+            Sse.Prefetch1(gates);
+            Sse.Prefetch1(gates + units);
+            Sse.Prefetch1(gates + 2 * units);
+            Sse.Prefetch1(gates + 3 * units);
+            Sse.Prefetch1(job.Cell + row * units + u0);
+            Sse.Prefetch1(job.CellTanh + row * units + u0);
+        }
     }
 
     /// <summary>
@@ -514,6 +544,7 @@ internal static unsafe class RecurrentLstmBackward
         }
         float* carry = Flows(in job, b, s) ? sums : null;
         int v = TSimd.Count, end = Math.Min(j + PanelVectors * v, job.Units), u = j;
+        Prefetch(in job, b, s - 2, j, end);
         for (; u + v <= end; u += v)
         {
             Cell<TSimd, TVec>(in job, b, s - 1, u, carry == null ? null : carry + (u - j));
@@ -521,6 +552,37 @@ internal static unsafe class RecurrentLstmBackward
         for (; u < end; u++)
         {
             Cell<SimdScalar, float>(in job, b, s - 1, u, carry == null ? null : carry + (u - j));
+        }
+    }
+
+    /// <summary>
+    /// Asks for the forward values the epilogue of step <paramref name="s"/> will read for sample <paramref name="b"/>
+    /// and units <c>[j, end)</c>, one step ahead: they were written long ago (L3 or memory) in rows far apart, too many
+    /// streams for the hardware prefetchers (measured: the backward steps took 58 µs each in a training step against
+    /// 41 µs with warm caches).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(in StepJob job, int b, int s, int j, int end)
+    {
+        int row = RowOf(in job, b, s, out int previous);
+        if (row < 0 || !Sse.IsSupported)
+        {
+            return;
+        }
+        nint units = job.Units;
+        for (nint u = j; u < end; u += 16)
+        {
+            float* gates = job.Gates + 4 * row * units + u;
+            Sse.Prefetch1(gates);
+            Sse.Prefetch1(gates + units);
+            Sse.Prefetch1(gates + 2 * units);
+            Sse.Prefetch1(gates + 3 * units);
+            Sse.Prefetch1(job.CellTanh + row * units + u);
+            Sse.Prefetch1(job.HiddenGradient + row * units + u);
+            if (previous >= 0)
+            {
+                Sse.Prefetch1(job.Cell + previous * units + u);
+            }
         }
     }
 
