@@ -471,36 +471,19 @@ public static class Recurrent
     {
         int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, gh = 4 * units, rows = batch * steps;
 
-        // Scratch: dG [B·T, 4H] (the gate gradients of every step), hPrev [B·T, H] (the state each step read),
-        // dc [B, H] (the carried cell gradient), then the packed W_hh.
+        // Scratch: dG [B·T, 4H] (the gate gradients of every step), dc [B, H] (the carried cell gradient), then the
+        // packed W_hh.
         int offset = 0;
         Span<float> dG = Take(scratch, ref offset, rows * gh);
-        Span<float> hPrev = Take(scratch, ref offset, rows * units);
         Span<float> dc = Take(scratch, ref offset, batch * units);
         Span<float> packed = scratch.Slice(offset, RecurrentLstmBackward.PackedLength(units));
         Span<float> biasGradient = !biasIhGradient.IsEmpty ? biasIhGradient : biasHhGradient;
         biasGradient.Clear();
         dc.Clear();
-
-        // The state each step read (zero at a sample's first step), and zero gate gradients past each sample's length
-        // (no step writes them; the weight-gradient products read them).
+        // No step writes the gate gradients past a sample's length; dx reads them.
         for (int b = 0; b < batch; b++)
         {
             int length = lengths.IsEmpty ? steps : lengths[b];
-            for (int t = 0; t < steps; t++)
-            {
-                int row = b * steps + t;
-                Span<float> destination = hPrev.Slice(row * units, units);
-                bool first = t >= length || (reverse ? t == length - 1 : t == 0);
-                if (first)
-                {
-                    destination.Clear();
-                }
-                else
-                {
-                    hidden.Slice((row + (reverse ? 1 : -1)) * units, units).CopyTo(destination);
-                }
-            }
             dG.Slice((b * steps + length) * gh, (steps - length) * gh).Clear();
         }
 
@@ -513,8 +496,8 @@ public static class Recurrent
         }
 
         // All steps at once: dW_ih = dGᵀ · X, dW_hh = dGᵀ · H_prev, dx = dG · W_ih; the two biases share one gradient.
-        Gemm.MultiplyTransposedA(dG, x, weightIhGradient, gh, inputs, rows);
-        Gemm.MultiplyTransposedA(dG, hPrev, weightHhGradient, gh, units, rows);
+        WeightGradient(dG, x, weightIhGradient, gh, inputs, lengths, batch, steps, previous: false, reverse, width);
+        WeightGradient(dG, hidden, weightHhGradient, gh, units, lengths, batch, steps, previous: true, reverse, width);
         if (!biasIhGradient.IsEmpty && !biasHhGradient.IsEmpty)
         {
             biasIhGradient.CopyTo(biasHhGradient);
@@ -524,6 +507,32 @@ public static class Recurrent
             Gemm.Multiply(dG, weightIh, inputGradient, rows, inputs, gh);
         }
     }
+
+    /// <summary><c>dW = dGᵀ · X</c> or <c>dGᵀ · H_prev</c> over every step by <see cref="RecurrentWeightGradient"/>, row blocks split across the pool.</summary>
+    private static unsafe void WeightGradient(ReadOnlySpan<float> dG, ReadOnlySpan<float> b, Span<float> c, int m, int n, ReadOnlySpan<int> lengths,
+        int batch, int steps, bool previous, bool reverse, SimdWidth width)
+    {
+        fixed (float* pa = dG, pb = b, pc = c)
+        fixed (int* pl = lengths)
+        {
+            var job = new RecurrentWeightGradient.Job
+            {
+                A = pa, B = pb, C = pc, M = m, N = n, Batch = batch, Steps = steps, Lengths = lengths.IsEmpty ? null : pl, Previous = previous, Reverse = reverse,
+            };
+            int threads = StepThreads(m, n, batch * steps);
+            var carrier = new PanelJob { A = (float*)&job };
+            switch (width)
+            {
+                case SimdWidth.Vector512: KernelPool.Run(carrier, &WeightGradientBlocks<Simd512, Vector512<float>>, RecurrentWeightGradient.RowBlocks<Simd512, Vector512<float>>(m), threads); break;
+                case SimdWidth.Vector256: KernelPool.Run(carrier, &WeightGradientBlocks<Simd256, Vector256<float>>, RecurrentWeightGradient.RowBlocks<Simd256, Vector256<float>>(m), threads); break;
+                case SimdWidth.Vector128: KernelPool.Run(carrier, &WeightGradientBlocks<Simd128, Vector128<float>>, RecurrentWeightGradient.RowBlocks<Simd128, Vector128<float>>(m), threads); break;
+                default: KernelPool.Run(carrier, &WeightGradientBlocks<SimdScalar, float>, RecurrentWeightGradient.RowBlocks<SimdScalar, float>(m), threads); break;
+            }
+        }
+    }
+
+    private static unsafe void WeightGradientBlocks<TSimd, TVec>(in PanelJob carrier, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => RecurrentWeightGradient.Run<TSimd, TVec>(in *(RecurrentWeightGradient.Job*)carrier.A, start, end);
 
     private static unsafe void LstmSteps<TSimd, TVec>(ReadOnlySpan<int> lengths, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> gates, ReadOnlySpan<float> extras,
         ReadOnlySpan<float> hiddenGradient, Span<float> dG, Span<float> dc, Span<float> biasGradient, Span<float> packed,

@@ -631,3 +631,183 @@ internal static unsafe class RecurrentLstmBackward
         }
     }
 }
+
+/// <summary>
+/// The weight gradients of a recurrent layer over all steps, <c>C[m, n] = Σ_k A[k, :]ᵀ ⊗ B[k', :]</c> where <c>A</c> is
+/// the gate gradients <c>dG [B·T, m]</c> and row <c>k'</c> of <c>B</c> is the row of <c>x</c> (<c>dW_ih</c>) or of the
+/// previous state (<c>dW_hh</c>) that step <c>k</c> read: the steps' own rows read in place, without packing and without
+/// a copy of the previous states.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A row of <c>dG</c> is contiguous along <c>m</c>, so the micro-kernel loads 2 vectors of it and broadcasts 8 values of
+/// the <c>B</c> row: a tile of 2V rows × 8 columns of <c>C</c> in 16 accumulators, 10 loads per 16 FMAs, and no packing
+/// of either operand (the dense kernel packs <c>B</c> and gathers <c>A</c> with a stride of <c>m</c>). The tile runs the whole
+/// depth, then is written once. Tiles go row block by row block, so a block's strip of <c>dG</c> (<c>B·T</c> rows of
+/// 2V floats) stays in L2 while the column blocks pass over it.
+/// </para>
+/// <para>
+/// Sample <c>b</c> of length <c>L</c> contributes its steps' rows: for <c>dW_ih</c> all positions <c>t &lt; L</c> with
+/// <c>x[b, t]</c>; for <c>dW_hh</c> the positions whose step is not the sample's first, with the state of the step
+/// before (<c>h[b, t − 1]</c> forward, <c>h[b, t + 1]</c> reverse). Rows left over past the last whole tile run one
+/// value at a time. Threads split the row blocks; each value is summed by one thread in one order.
+/// </para>
+/// </remarks>
+internal static unsafe class RecurrentWeightGradient
+{
+    /// <summary>Columns of <c>C</c> per tile (broadcasts per depth).</summary>
+    private const int Columns = 8;
+
+    /// <summary>The operands of one weight gradient.</summary>
+    internal struct Job
+    {
+        /// <summary>Gate gradients <c>[B·T, m]</c>.</summary>
+        public float* A;
+        /// <summary><c>x [B·T, n]</c> or the states <c>h [B·T, n]</c>.</summary>
+        public float* B;
+        /// <summary>The gradient <c>[m, n]</c>, overwritten.</summary>
+        public float* C;
+        public int M, N, Batch, Steps;
+        /// <summary>Each sample's length, or null for all <c>T</c>.</summary>
+        public int* Lengths;
+        /// <summary>Pair each step with the state of the step before (<c>dW_hh</c>) rather than its own input.</summary>
+        public bool Previous;
+        public bool Reverse;
+    }
+
+    /// <summary>The positions sample <paramref name="b"/> contributes, <c>[first, first + count)</c>, and the offset from a row of <c>A</c> to its row of <c>B</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Range(in Job job, int b, out int first, out int delta)
+    {
+        int length = job.Lengths == null ? job.Steps : job.Lengths[b];
+        first = b * job.Steps;
+        delta = 0;
+        if (!job.Previous)
+        {
+            return length;
+        }
+        if (length == 0)
+        {
+            return 0;
+        }
+        // Forward, positions 1 … L−1 read h[t − 1]; reverse, positions 0 … L−2 read h[t + 1].
+        if (job.Reverse)
+        {
+            delta = 1;
+        }
+        else
+        {
+            first++;
+            delta = -1;
+        }
+        return length - 1;
+    }
+
+    /// <summary>Row blocks of <c>2V</c> rows of <c>C</c>, whole ones first, then the rows left over one by one.</summary>
+    public static int RowBlocks<TSimd, TVec>(int m) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => m / (2 * TSimd.Count) + m % (2 * TSimd.Count);
+
+    /// <summary>Computes row blocks <c>[blockStart, blockEnd)</c> of <c>C</c>.</summary>
+    public static void Run<TSimd, TVec>(in Job job, int blockStart, int blockEnd) where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int rows = 2 * TSimd.Count, wholeBlocks = job.M / rows, wholeColumns = job.N - job.N % Columns;
+        float* tile = stackalloc float[Columns * 2 * 16];
+        for (int block = blockStart; block < blockEnd; block++)
+        {
+            if (block < wholeBlocks)
+            {
+                int i = block * rows;
+                for (int j = 0; j < wholeColumns; j += Columns)
+                {
+                    Tile<TSimd, TVec>(in job, i, j, tile);
+                }
+                for (int r = i; r < i + rows; r++)
+                {
+                    for (int j = wholeColumns; j < job.N; j++)
+                    {
+                        Single(in job, r, j);
+                    }
+                }
+            }
+            else
+            {
+                int r = wholeBlocks * rows + (block - wholeBlocks);
+                for (int j = 0; j < job.N; j++)
+                {
+                    Single(in job, r, j);
+                }
+            }
+        }
+    }
+
+    /// <summary><c>C[i..i+2V, j..j+8]</c> over every sample's rows.</summary>
+    private static void Tile<TSimd, TVec>(in Job job, int i, int j, float* tile) where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        nint v = TSimd.Count, m = job.M, n = job.N;
+        TVec c00 = TSimd.Zero, c01 = TSimd.Zero, c10 = TSimd.Zero, c11 = TSimd.Zero, c20 = TSimd.Zero, c21 = TSimd.Zero, c30 = TSimd.Zero, c31 = TSimd.Zero;
+        TVec c40 = TSimd.Zero, c41 = TSimd.Zero, c50 = TSimd.Zero, c51 = TSimd.Zero, c60 = TSimd.Zero, c61 = TSimd.Zero, c70 = TSimd.Zero, c71 = TSimd.Zero;
+        for (int b = 0; b < job.Batch; b++)
+        {
+            int count = Range(in job, b, out int first, out int delta);
+            ref float a = ref Unsafe.AsRef<float>(job.A + first * m + i);
+            float* x = job.B + (first + delta) * n + j;
+            for (int k = 0; k < count; k++)
+            {
+                TVec a0 = TSimd.Load(ref a, 0), a1 = TSimd.Load(ref a, v);
+                TVec w = TSimd.Broadcast(x[0]);
+                c00 = TSimd.MultiplyAdd(a0, w, c00); c01 = TSimd.MultiplyAdd(a1, w, c01);
+                w = TSimd.Broadcast(x[1]);
+                c10 = TSimd.MultiplyAdd(a0, w, c10); c11 = TSimd.MultiplyAdd(a1, w, c11);
+                w = TSimd.Broadcast(x[2]);
+                c20 = TSimd.MultiplyAdd(a0, w, c20); c21 = TSimd.MultiplyAdd(a1, w, c21);
+                w = TSimd.Broadcast(x[3]);
+                c30 = TSimd.MultiplyAdd(a0, w, c30); c31 = TSimd.MultiplyAdd(a1, w, c31);
+                w = TSimd.Broadcast(x[4]);
+                c40 = TSimd.MultiplyAdd(a0, w, c40); c41 = TSimd.MultiplyAdd(a1, w, c41);
+                w = TSimd.Broadcast(x[5]);
+                c50 = TSimd.MultiplyAdd(a0, w, c50); c51 = TSimd.MultiplyAdd(a1, w, c51);
+                w = TSimd.Broadcast(x[6]);
+                c60 = TSimd.MultiplyAdd(a0, w, c60); c61 = TSimd.MultiplyAdd(a1, w, c61);
+                w = TSimd.Broadcast(x[7]);
+                c70 = TSimd.MultiplyAdd(a0, w, c70); c71 = TSimd.MultiplyAdd(a1, w, c71);
+                a = ref Unsafe.Add(ref a, m);
+                x += n;
+            }
+        }
+        // The accumulators hold columns of C: through a small buffer into rows.
+        nint rows = 2 * v;
+        ref float t = ref Unsafe.AsRef<float>(tile);
+        TSimd.Store(c00, ref t, 0); TSimd.Store(c01, ref t, v);
+        TSimd.Store(c10, ref t, rows); TSimd.Store(c11, ref t, rows + v);
+        TSimd.Store(c20, ref t, 2 * rows); TSimd.Store(c21, ref t, 2 * rows + v);
+        TSimd.Store(c30, ref t, 3 * rows); TSimd.Store(c31, ref t, 3 * rows + v);
+        TSimd.Store(c40, ref t, 4 * rows); TSimd.Store(c41, ref t, 4 * rows + v);
+        TSimd.Store(c50, ref t, 5 * rows); TSimd.Store(c51, ref t, 5 * rows + v);
+        TSimd.Store(c60, ref t, 6 * rows); TSimd.Store(c61, ref t, 6 * rows + v);
+        TSimd.Store(c70, ref t, 7 * rows); TSimd.Store(c71, ref t, 7 * rows + v);
+        for (nint r = 0; r < rows; r++)
+        {
+            float* destination = job.C + (i + r) * n + j;
+            for (int c = 0; c < Columns; c++)
+            {
+                destination[c] = tile[c * rows + r];
+            }
+        }
+    }
+
+    /// <summary><c>C[i, j]</c> alone, for the rows and columns past the whole tiles.</summary>
+    private static void Single(in Job job, int i, int j)
+    {
+        nint m = job.M, n = job.N;
+        float sum = 0f;
+        for (int b = 0; b < job.Batch; b++)
+        {
+            int count = Range(in job, b, out int first, out int delta);
+            for (int k = first; k < first + count; k++)
+            {
+                sum = SimdScalar.MultiplyAdd(job.A[k * m + i], job.B[(k + delta) * n + j], sum);
+            }
+        }
+        job.C[i * n + j] = sum;
+    }
+}
