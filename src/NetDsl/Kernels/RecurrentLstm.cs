@@ -659,9 +659,9 @@ internal static unsafe class RecurrentLstmBackward
 /// </summary>
 /// <remarks>
 /// <para>
-/// A row of <c>dG</c> is contiguous along <c>m</c>, so the micro-kernel loads 2 vectors of it and broadcasts 8 values of
-/// the <c>B</c> row: a tile of 2V rows × 8 columns of <c>C</c> in 16 accumulators, 10 loads per 16 FMAs, and no packing
-/// of either operand (the dense kernel packs <c>B</c> and gathers <c>A</c> with a stride of <c>m</c>). The tile runs the whole
+/// A row of <c>dG</c> is contiguous along <c>m</c>, so the micro-kernel loads 2 vectors of it and broadcasts 12 values
+/// of the <c>B</c> row: a tile of 2V rows × 12 columns of <c>C</c> in 24 accumulators, 14 loads per 24 FMAs (then a
+/// tile of 8 columns for what is left), and no packing of either operand (the dense kernel packs <c>B</c> and gathers <c>A</c> with a stride of <c>m</c>). The tile runs the whole
 /// depth, then is written once. Tiles go row block by row block, so a block's strip of <c>dG</c> (<c>B·T</c> rows of
 /// 2V floats) stays in L2 while the column blocks pass over it.
 /// </para>
