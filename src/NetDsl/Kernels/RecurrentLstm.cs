@@ -76,35 +76,61 @@ internal static unsafe class RecurrentLstm
                 int w = u0 < whole ? v : 1;
                 float* block = packed + 4 * u0 * depth;
                 // Column n of the block is unit u0 + n mod w of gate n / w, that is row (n / w)·H + u0 + n mod w of the
-                // weights. Depth outer, so the writes are sequential and the 4w source rows' current lines stay in L1.
+                // weights; each gate's w rows are transposed into their w columns.
                 for (int n = 0; n < 4 * w; n++)
                 {
                     int source = n / w * units + u0 + n % w;
                     block[n] = (biasIh.IsEmpty ? 0f : bih[source]) + (biasHh.IsEmpty ? 0f : bhh[source]);
                 }
                 float* row = block + 4 * w;
-                for (int p = 0; p < inputs; p++, row += 4 * w)
+                for (int gate = 0; gate < 4; gate++)
                 {
-                    for (int gate = 0; gate < 4; gate++)
-                    {
-                        float* ih = wih + (nint)(gate * units + u0) * inputs + p;
-                        for (int c = 0; c < w; c++)
-                        {
-                            row[gate * w + c] = ih[c * (nint)inputs];
-                        }
-                    }
+                    Transpose(wih + (nint)(gate * units + u0) * inputs, inputs, w, inputs, row + gate * w, 4 * w);
+                    Transpose(whh + (nint)(gate * units + u0) * units, units, w, units, row + (nint)inputs * 4 * w + gate * w, 4 * w);
                 }
-                for (int p = 0; p < units; p++, row += 4 * w)
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>destination[p·destinationStride + c] = source[c·sourceStride + p]</c> for <c>c &lt; columns</c>, <c>p &lt; depth</c>:
+    /// 4 × 4 blocks through SSE registers where they fit (the scalar loop measured 40 to 60 µs for the peer workload's
+    /// 320 KB), then one value at a time.
+    /// </summary>
+    private static void Transpose(float* source, nint sourceStride, int columns, int depth, float* destination, nint destinationStride)
+    {
+        int c = 0;
+        if (Sse.IsSupported)
+        {
+            for (; c + 4 <= columns; c += 4)
+            {
+                float* s0 = source + c * sourceStride, s1 = s0 + sourceStride, s2 = s1 + sourceStride, s3 = s2 + sourceStride;
+                int p = 0;
+                for (; p + 4 <= depth; p += 4)
                 {
-                    for (int gate = 0; gate < 4; gate++)
-                    {
-                        float* hh = whh + (nint)(gate * units + u0) * units + p;
-                        for (int c = 0; c < w; c++)
-                        {
-                            row[gate * w + c] = hh[c * (nint)units];
-                        }
-                    }
+                    Vector128<float> r0 = Sse.LoadVector128(s0 + p), r1 = Sse.LoadVector128(s1 + p);
+                    Vector128<float> r2 = Sse.LoadVector128(s2 + p), r3 = Sse.LoadVector128(s3 + p);
+                    // r0 = (a0 a1 a2 a3), r1 = (b0 ..), ...: rows of the result are (a_q b_q c_q d_q).
+                    Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackHigh(r0, r1); // a0 b0 a1 b1 | a2 b2 a3 b3
+                    Vector128<float> t2 = Sse.UnpackLow(r2, r3), t3 = Sse.UnpackHigh(r2, r3); // c0 d0 c1 d1 | c2 d2 c3 d3
+                    float* d = destination + p * destinationStride + c;
+                    Sse.Store(d, Sse.MoveLowToHigh(t0, t2));
+                    Sse.Store(d + destinationStride, Sse.MoveHighToLow(t2, t0));
+                    Sse.Store(d + 2 * destinationStride, Sse.MoveLowToHigh(t1, t3));
+                    Sse.Store(d + 3 * destinationStride, Sse.MoveHighToLow(t3, t1));
                 }
+                for (; p < depth; p++)
+                {
+                    float* d = destination + p * destinationStride + c;
+                    d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p];
+                }
+            }
+        }
+        for (; c < columns; c++)
+        {
+            for (int p = 0; p < depth; p++)
+            {
+                destination[p * destinationStride + c] = source[c * sourceStride + p];
             }
         }
     }
