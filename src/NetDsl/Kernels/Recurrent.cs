@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace NetDsl.Kernels;
 
@@ -45,6 +46,18 @@ public enum RecurrentCell
 /// product runs on <see cref="RecurrentProducts"/>, tuned for its short depth, and samples past their length skip it.
 /// </para>
 /// <para>
+/// The LSTM has its own paths, for speed: the peer workload (B = 32, T = 50, I = 32, H = 128) trains 1.3× faster
+/// than on the shared path (measured A/B, best of runs on a loaded machine: 2,790 → 3,690 samples/s), and one sample's
+/// forward pass is 1.15× faster. From 4 samples: forward, each step is one product <c>[x_t, h_(t−1)] · [W_ih | W_hh]ᵀ</c> with
+/// the weights packed once per call and the cell as the product's epilogue (<see cref="RecurrentLstm"/>); backward,
+/// each step is one product <c>dG_s · W_hh</c> with <c>W_hh</c> packed once and the cell's backward step as its
+/// epilogue (<see cref="RecurrentLstmBackward"/>), then <c>dW_ih</c> and <c>dW_hh</c> by a kernel that reads the steps'
+/// rows in place (<see cref="RecurrentWeightGradient"/>). One sample with AVX-512 and <c>H</c> a multiple of 16: the
+/// input projection, then each step as 16-row dot products over <c>W_hh</c> as it lies and a pass of cells
+/// (<see cref="RecurrentLstmOne"/>). The steps' products split across <see cref="KernelOptions.MaxThreads"/> by
+/// columns (units), so results do not depend on the thread count. The cache's layout is the same on every path.
+/// </para>
+/// <para>
 /// Lengths: sample <c>b</c> with length <c>L = lengths[b]</c> (in <c>[0, T]</c>) runs <c>L</c> steps. Forward order
 /// (<c>reverse = false</c>) visits positions <c>0, 1, …, L−1</c>; reverse order visits <c>L−1, L−2, …, 0</c>, which is the
 /// backward direction of a bidirectional layer over a packed sequence in PyTorch (it starts at the sample's own last
@@ -67,7 +80,8 @@ public static class Recurrent
     /// The floats of the cache that <see cref="Forward"/> fills for <see cref="Backward"/>, for a batch: every step's
     /// gate activations <c>[B, T, G·H]</c>; for an LSTM the cell states and their tanh (<c>2 · [B, T, H]</c>), for a GRU
     /// <c>W_hn h + b_hn</c> (<c>[B, T, H]</c>); then the forward pass's working space (<c>h</c>, and <c>c</c> for an
-    /// LSTM, <c>[B, H]</c> each, and one step's product <c>[B, G·H]</c>).
+    /// LSTM, <c>[B, H]</c> each, and one step's product <c>[B, G·H]</c>); for an LSTM last its packed weights
+    /// (<c>4H·(I + H + 1)</c> floats and 16 to align them).
     /// </summary>
     public static int CacheSize(RecurrentCell cell, in RecurrentGeometry geometry, int batch)
         => new Layout(cell, geometry, batch).CacheSize;
@@ -76,7 +90,8 @@ public static class Recurrent
     /// The scratch floats <see cref="Backward"/> needs, for a batch: the gate gradients of every step <c>[B, T, G·H]</c>
     /// (twice for a GRU, whose hidden-side gradient of <c>n</c> differs from the input side's), the previous hidden
     /// state of every step <c>[B, T, H]</c>, one step's gate gradients <c>[B, G·H]</c>, and the carried gradients
-    /// (<c>dh</c> twice, and <c>dc</c> for an LSTM, <c>[B, H]</c> each).
+    /// (<c>dh</c> twice, and <c>dc</c> for an LSTM, <c>[B, H]</c> each); for an LSTM last its packed <c>W_hh</c>
+    /// (<c>4H</c> rows of <c>H</c> rounded up to 64, and 16 to align it).
     /// </summary>
     public static int ScratchSize(RecurrentCell cell, in RecurrentGeometry geometry, int batch)
         => new Layout(cell, geometry, batch).ScratchSize;
@@ -116,7 +131,22 @@ public static class Recurrent
         CheckAtLeast(cache.Length, layout.CacheSize, nameof(cache), nameof(CacheSize));
         int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, gh = layout.GateWidth, rows = layout.Rows;
 
-        hidden.Clear();
+        bool lstmOne = cell == RecurrentCell.Lstm && batch == 1 && RecurrentLstmOne.Supports(units, width);
+        bool lstmBatch = cell == RecurrentCell.Lstm && batch >= Gemm.PanelMinRows;
+        if (lstmOne || lstmBatch)
+        {
+            // These paths write every position a sample runs: only the rest needs zeros (800 KB less to write for the
+            // peer workload).
+            for (int b = 0; b < batch; b++)
+            {
+                int length = lengths.IsEmpty ? steps : lengths[b];
+                hidden.Slice((b * steps + length) * units, (steps - length) * units).Clear();
+            }
+        }
+        else
+        {
+            hidden.Clear();
+        }
         if (batch == 0)
         {
             return;
@@ -127,6 +157,16 @@ public static class Recurrent
         Span<float> cellState = cell == RecurrentCell.Lstm ? cache.Slice(layout.GatesSize + layout.ExtrasSize + batch * units, batch * units) : default;
         Span<float> product = cache.Slice(layout.ProductOffset, batch * gh);
         bool fewSamples = batch < Gemm.PanelMinRows;
+        if (lstmOne)
+        {
+            LstmForwardOne(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, geometry, reverse);
+            return;
+        }
+        if (lstmBatch)
+        {
+            LstmForward(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, cache.Slice(layout.PackedOffset), geometry, batch, reverse, width);
+            return;
+        }
         state.Clear();
         cellState.Clear();
 
@@ -188,6 +228,81 @@ public static class Recurrent
             }
         }
     }
+
+    /// <summary>The LSTM forward pass of one sample by <see cref="RecurrentLstmOne"/>: the input projections of its steps, then the steps.</summary>
+    private static unsafe void LstmForwardOne(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
+        ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh,
+        Span<float> hidden, Span<float> gates, Span<float> extras, in RecurrentGeometry geometry, bool reverse)
+    {
+        int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, gh = 4 * units;
+        int length = lengths.IsEmpty ? steps : lengths[0];
+        if (length == 0)
+        {
+            return;
+        }
+        // Positions [0, L) in either direction: gates[t] = W_ih x_t + b_ih.
+        Gemm.MultiplyTransposedB(x.Slice(0, length * inputs), weightIh, biasIh, gates.Slice(0, length * gh), length, gh, inputs, new IdentityActivation());
+        fixed (float* pg = gates, pe = extras, ph = hidden, pw = weightHh, pb = biasHh)
+        {
+            RecurrentLstmOne.Steps(pg, pe, pe + steps * units, ph, pw, biasHh.IsEmpty ? null : pb, length, units, reverse);
+        }
+    }
+
+    /// <summary>The LSTM forward pass of <see cref="RecurrentLstm"/>: the weights packed once, then one fused product per step.</summary>
+    private static unsafe void LstmForward(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
+        ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh,
+        Span<float> hidden, Span<float> gates, Span<float> extras, Span<float> packed, in RecurrentGeometry geometry, int batch, bool reverse, SimdWidth width)
+    {
+        switch (width)
+        {
+            case SimdWidth.Vector512: LstmForward<Simd512, Vector512<float>>(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, packed, geometry, batch, reverse); break;
+            case SimdWidth.Vector256: LstmForward<Simd256, Vector256<float>>(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, packed, geometry, batch, reverse); break;
+            case SimdWidth.Vector128: LstmForward<Simd128, Vector128<float>>(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, packed, geometry, batch, reverse); break;
+            default: LstmForward<SimdScalar, float>(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, packed, geometry, batch, reverse); break;
+        }
+    }
+
+    private static unsafe void LstmForward<TSimd, TVec>(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
+        ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh,
+        Span<float> hidden, Span<float> gates, Span<float> extras, Span<float> packed, in RecurrentGeometry geometry, int batch, bool reverse)
+        where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, rows = batch * steps;
+        fixed (float* px = x, ph = hidden, pg = gates, pe = extras, pp = packed)
+        fixed (int* pl = lengths)
+        {
+            float* aligned = (float*)(((nuint)pp + 63) & ~(nuint)63);
+            RecurrentLstm.Pack<TSimd, TVec>(aligned, weightIh, weightHh, biasIh, biasHh, inputs, units);
+            var job = new RecurrentLstm.StepJob
+            {
+                X = px, Hidden = ph, Gates = pg, Cell = pe, CellTanh = pe + rows * units, Packed = aligned,
+                Lengths = lengths.IsEmpty ? null : pl, Batch = batch, Steps = steps, Inputs = inputs, Units = units, Reverse = reverse,
+            };
+            int blocks = RecurrentLstm.Blocks(units, TSimd.Count);
+            int threads = StepThreads(batch, 4 * units, inputs + units);
+            int longest = Longest(lengths, batch, steps);
+            for (int s = 0; s < longest; s++)
+            {
+                job.Step = s;
+                KernelPool.Run(new PanelJob { A = (float*)&job }, &LstmForwardBlocks<TSimd, TVec>, blocks, threads);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The threads for one step's product of <c>m × n × k</c>: <see cref="KernelOptions.MaxThreads"/> if it is large
+    /// enough to pay for waking a worker (<see cref="KernelPool.MinParallelFlops"/>), else 1. A step of the peer
+    /// workload (B = 32, H = 128) is 4 to 5 MFLOP, about 40 µs on one core; the pool's workers spin between steps.
+    /// </summary>
+    private static int StepThreads(int m, int n, int k) => 2L * m * n * k >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
+
+    // The pool runs jobs of the dense kernel's type: a step's job travels as a pointer in its A field (the job lives on
+    // the caller's stack until KernelPool.Run returns).
+    private static unsafe void LstmForwardBlocks<TSimd, TVec>(in PanelJob carrier, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => RecurrentLstm.Step<TSimd, TVec>(in *(RecurrentLstm.StepJob*)carrier.A, start, end);
+
+    private static unsafe void LstmBackwardPanels<TSimd, TVec>(in PanelJob carrier, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => RecurrentLstmBackward.Step<TSimd, TVec>(in *(RecurrentLstmBackward.StepJob*)carrier.A, start, end);
 
     /// <summary>
     /// Backpropagation through time from <paramref name="hiddenGradient"/> <c>dL/dh [B, T, H]</c> (zero except the last
@@ -252,6 +367,12 @@ public static class Recurrent
 
         ReadOnlySpan<float> gates = cache.Slice(0, rows * gh);
         ReadOnlySpan<float> extras = cache.Slice(layout.GatesSize, layout.ExtrasSize);
+        if (cell == RecurrentCell.Lstm && batch >= Gemm.PanelMinRows)
+        {
+            LstmBackward(x, lengths, weightIh, weightHh, hidden, gates, extras, hiddenGradient, weightIhGradient, weightHhGradient,
+                biasIhGradient, biasHhGradient, inputGradient, scratch, geometry, batch, truncation, reverse, width);
+            return;
+        }
 
         // Scratch: dGx [B·T, G·H] (gradient of the gate pre-activations, input side), dGh [B·T, G·H] (hidden side, GRU
         // only), hPrev [B·T, H] (the state each step read), dGs [B, G·H] (this step's hidden side), dh, dhProduct, dc [B, H].
@@ -371,6 +492,110 @@ public static class Recurrent
         }
     }
 
+    /// <summary>The LSTM backward pass of <see cref="RecurrentLstmBackward"/>: <c>W_hh</c> packed once, one product per step with the cell's backward step as its epilogue.</summary>
+    private static void LstmBackward(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths, ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh,
+        ReadOnlySpan<float> hidden, ReadOnlySpan<float> gates, ReadOnlySpan<float> extras, ReadOnlySpan<float> hiddenGradient,
+        Span<float> weightIhGradient, Span<float> weightHhGradient, Span<float> biasIhGradient, Span<float> biasHhGradient,
+        Span<float> inputGradient, Span<float> scratch, in RecurrentGeometry geometry, int batch, int truncation, bool reverse, SimdWidth width)
+    {
+        int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, gh = 4 * units, rows = batch * steps;
+
+        // Scratch: dG [B·T, 4H] (the gate gradients of every step), dc [B, H] (the carried cell gradient), then the
+        // packed W_hh.
+        int offset = 0;
+        Span<float> dG = Take(scratch, ref offset, rows * gh);
+        Span<float> dc = Take(scratch, ref offset, batch * units);
+        Span<float> packed = scratch.Slice(offset, RecurrentLstmBackward.PackedLength(units));
+        Span<float> biasGradient = !biasIhGradient.IsEmpty ? biasIhGradient : biasHhGradient;
+        biasGradient.Clear();
+        dc.Clear();
+        // No step writes the gate gradients past a sample's length; dx reads them.
+        for (int b = 0; b < batch; b++)
+        {
+            int length = lengths.IsEmpty ? steps : lengths[b];
+            dG.Slice((b * steps + length) * gh, (steps - length) * gh).Clear();
+        }
+
+        switch (width)
+        {
+            case SimdWidth.Vector512: LstmSteps<Simd512, Vector512<float>>(lengths, weightHh, gates, extras, hiddenGradient, dG, dc, biasGradient, packed, geometry, batch, truncation, reverse); break;
+            case SimdWidth.Vector256: LstmSteps<Simd256, Vector256<float>>(lengths, weightHh, gates, extras, hiddenGradient, dG, dc, biasGradient, packed, geometry, batch, truncation, reverse); break;
+            case SimdWidth.Vector128: LstmSteps<Simd128, Vector128<float>>(lengths, weightHh, gates, extras, hiddenGradient, dG, dc, biasGradient, packed, geometry, batch, truncation, reverse); break;
+            default: LstmSteps<SimdScalar, float>(lengths, weightHh, gates, extras, hiddenGradient, dG, dc, biasGradient, packed, geometry, batch, truncation, reverse); break;
+        }
+
+        // All steps at once: dW_ih = dGᵀ · X, dW_hh = dGᵀ · H_prev, dx = dG · W_ih; the two biases share one gradient.
+        WeightGradient(dG, x, weightIhGradient, gh, inputs, lengths, batch, steps, previous: false, reverse, width);
+        WeightGradient(dG, hidden, weightHhGradient, gh, units, lengths, batch, steps, previous: true, reverse, width);
+        if (!biasIhGradient.IsEmpty && !biasHhGradient.IsEmpty)
+        {
+            biasIhGradient.CopyTo(biasHhGradient);
+        }
+        if (!inputGradient.IsEmpty)
+        {
+            Gemm.Multiply(dG, weightIh, inputGradient, rows, inputs, gh);
+        }
+    }
+
+    /// <summary><c>dW = dGᵀ · X</c> or <c>dGᵀ · H_prev</c> over every step by <see cref="RecurrentWeightGradient"/>, row blocks split across the pool.</summary>
+    private static unsafe void WeightGradient(ReadOnlySpan<float> dG, ReadOnlySpan<float> b, Span<float> c, int m, int n, ReadOnlySpan<int> lengths,
+        int batch, int steps, bool previous, bool reverse, SimdWidth width)
+    {
+        fixed (float* pa = dG, pb = b, pc = c)
+        fixed (int* pl = lengths)
+        {
+            var job = new RecurrentWeightGradient.Job
+            {
+                A = pa, B = pb, C = pc, M = m, N = n, Batch = batch, Steps = steps, Lengths = lengths.IsEmpty ? null : pl, Previous = previous, Reverse = reverse,
+            };
+            int threads = StepThreads(m, n, batch * steps);
+            var carrier = new PanelJob { A = (float*)&job };
+            switch (width)
+            {
+                case SimdWidth.Vector512: KernelPool.Run(carrier, &WeightGradientBlocks<Simd512, Vector512<float>>, RecurrentWeightGradient.RowBlocks<Simd512, Vector512<float>>(m), threads); break;
+                case SimdWidth.Vector256: KernelPool.Run(carrier, &WeightGradientBlocks<Simd256, Vector256<float>>, RecurrentWeightGradient.RowBlocks<Simd256, Vector256<float>>(m), threads); break;
+                case SimdWidth.Vector128: KernelPool.Run(carrier, &WeightGradientBlocks<Simd128, Vector128<float>>, RecurrentWeightGradient.RowBlocks<Simd128, Vector128<float>>(m), threads); break;
+                default: KernelPool.Run(carrier, &WeightGradientBlocks<SimdScalar, float>, RecurrentWeightGradient.RowBlocks<SimdScalar, float>(m), threads); break;
+            }
+        }
+    }
+
+    private static unsafe void WeightGradientBlocks<TSimd, TVec>(in PanelJob carrier, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => RecurrentWeightGradient.Run<TSimd, TVec>(in *(RecurrentWeightGradient.Job*)carrier.A, start, end);
+
+    private static unsafe void LstmSteps<TSimd, TVec>(ReadOnlySpan<int> lengths, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> gates, ReadOnlySpan<float> extras,
+        ReadOnlySpan<float> hiddenGradient, Span<float> dG, Span<float> dc, Span<float> biasGradient, Span<float> packed,
+        in RecurrentGeometry geometry, int batch, int truncation, bool reverse)
+        where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int steps = geometry.Steps, units = geometry.HiddenSize, rows = batch * steps;
+        int longest = Longest(lengths, batch, steps);
+        if (longest == 0)
+        {
+            return;
+        }
+        fixed (float* pg = gates, pe = extras, phg = hiddenGradient, pdg = dG, pdc = dc, pdb = biasGradient, pp = packed)
+        fixed (int* pl = lengths)
+        {
+            float* aligned = (float*)(((nuint)pp + 63) & ~(nuint)63);
+            RecurrentLstmBackward.Pack<TSimd, TVec>(aligned, weightHh, units);
+            var job = new RecurrentLstmBackward.StepJob
+            {
+                GateGradient = pdg, Gates = pg, Cell = pe, CellTanh = pe + rows * units, HiddenGradient = phg, CellGradient = pdc,
+                BiasGradient = biasGradient.IsEmpty ? null : pdb, Packed = aligned, Lengths = lengths.IsEmpty ? null : pl,
+                Batch = batch, Steps = steps, Units = units, Truncation = truncation, Reverse = reverse,
+            };
+            int panels = RecurrentLstmBackward.Panels<TSimd, TVec>(units);
+            int threads = StepThreads(batch, units, 4 * units);
+            RecurrentLstmBackward.Start<TSimd, TVec>(in job, longest - 1);
+            for (int s = longest - 1; s > 0; s--)
+            {
+                job.Step = s;
+                KernelPool.Run(new PanelJob { A = (float*)&job }, &LstmBackwardPanels<TSimd, TVec>, panels, threads);
+            }
+        }
+    }
+
     private static Span<float> Take(Span<float> scratch, ref int offset, int length)
     {
         Span<float> slice = scratch.Slice(offset, length);
@@ -424,9 +649,11 @@ public static class Recurrent
             GatesSize = checked(Rows * GateWidth);
             ExtrasSize = checked((cell == RecurrentCell.Lstm ? 2 : cell == RecurrentCell.Gru ? 1 : 0) * Rows * geometry.HiddenSize);
             ProductOffset = checked(GatesSize + ExtrasSize + (cell == RecurrentCell.Lstm ? 2 : 1) * batch * geometry.HiddenSize);
-            CacheSize = checked(ProductOffset + batch * GateWidth);
+            PackedOffset = checked(ProductOffset + batch * GateWidth);
+            CacheSize = checked(PackedOffset + (cell == RecurrentCell.Lstm ? RecurrentLstm.PackedLength(geometry.InputSize, geometry.HiddenSize) : 0));
             ScratchSize = checked((cell == RecurrentCell.Gru ? 2 : 1) * GatesSize + Rows * geometry.HiddenSize
-                + batch * GateWidth + (cell == RecurrentCell.Lstm ? 3 : 2) * batch * geometry.HiddenSize);
+                + batch * GateWidth + (cell == RecurrentCell.Lstm ? 3 : 2) * batch * geometry.HiddenSize
+                + (cell == RecurrentCell.Lstm ? RecurrentLstmBackward.PackedLength(geometry.HiddenSize) : 0));
         }
 
         /// <summary><c>G·H</c>.</summary>
@@ -439,6 +666,8 @@ public static class Recurrent
         public int ExtrasSize { get; }
         /// <summary>Where one step's product <c>[B, G·H]</c> starts in the cache (it ends the cache).</summary>
         public int ProductOffset { get; }
+        /// <summary>Where the LSTM's packed weights start in the cache (they end it).</summary>
+        public int PackedOffset { get; }
         public int CacheSize { get; }
         public int ScratchSize { get; }
 

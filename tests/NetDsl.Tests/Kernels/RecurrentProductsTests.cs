@@ -47,4 +47,22 @@ public class RecurrentProductsTests
                 TestData.Near(product, c, 1e-5 * k, 1e-6, $"n={n} k={k} with init");
             }
     }
+
+    [Fact]
+    public void DotRows16MatchesReference()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            return; // AVX-512 only; the callers check it too
+        }
+        var random = new Random(11);
+        foreach (int k in new[] { 16, 32, 128, 144 })
+        {
+            float[] w = TestData.Uniform(random, 16 * k), a = TestData.Uniform(random, k);
+            double[] product = ScalarReference.MatMulTransposedB(Array.ConvertAll(a, v => (double)v), Array.ConvertAll(w, v => (double)v), 1, 16, k);
+            var c = new float[16];
+            System.Runtime.Intrinsics.Vector512.CopyTo(RecurrentProducts.DotRows16(ref w[0], ref a[0], k), c);
+            TestData.Near(product, c, 1e-5 * k, 1e-6, $"k={k}");
+        }
+    }
 }

@@ -248,12 +248,98 @@ public class RecurrentTests
         Assert.Equal(withBiases.WeightHh, dWhh);
     }
 
+    /// <summary>
+    /// The LSTM's own paths: from 4 samples one fused product per step forward and backward (units in vectors and, past
+    /// the last whole vector, one by one; the backward panels of 4 vectors partly past <c>H</c>), and for one sample
+    /// at Vector512 the streaming step (<c>H</c> a multiple of 16). Forward against the float64 reference, every
+    /// gradient against finite differences, with lengths, reverse, truncation and without biases.
+    /// </summary>
+    [Fact]
+    public void LstmBatchAndSingleSamplePathsMatchReference()
+    {
+        var forwardCases = new[]
+        {
+            Make(RecurrentCell.Lstm, 1, 6, 4, 32, [], false, 700), Make(RecurrentCell.Lstm, 1, 6, 4, 32, [], true, 701),
+            Make(RecurrentCell.Lstm, 1, 6, 4, 32, [4], true, 702), Make(RecurrentCell.Lstm, 1, 6, 4, 32, [0], false, 703),
+            Make(RecurrentCell.Lstm, 5, 6, 4, 48, [6, 0, 2, 5, 1], true, 704), Make(RecurrentCell.Lstm, 8, 5, 3, 36, [], false, 705),
+        };
+        foreach (Case c in forwardCases)
+        {
+            double[] expected = RecurrentReference.Forward(c.Reference(), D(c.X), c.Lengths, c.Batch, c.Steps, c.Reverse);
+            foreach (SimdWidth width in AllWidths)
+            {
+                TestData.Near(expected, RunForward(c, width).Hidden, 1e-5, 1e-4, $"{c} at {width}");
+            }
+        }
+
+        var gradientCases = new[]
+        {
+            Make(RecurrentCell.Lstm, 1, 5, 3, 16, [], false, 710), Make(RecurrentCell.Lstm, 1, 5, 3, 16, [4], true, 711),
+            Make(RecurrentCell.Lstm, 5, 5, 3, 20, [5, 3, 0, 5, 1], false, 712), Make(RecurrentCell.Lstm, 4, 5, 3, 20, [2, 5, 4, 5], true, 713),
+        };
+        foreach (Case c in gradientCases)
+        {
+            ReferenceGradients expected = Reference(c);
+            foreach (SimdWidth width in AllWidths)
+            {
+                AssertNear(expected, RunBackward(c, 0, width), $"{c} at {width}");
+            }
+        }
+        foreach (Case c in gradientCases.Skip(2))
+        {
+            foreach (int k in new[] { 1, 2, 3 })
+            {
+                AssertNear(Reference(c, k), RunBackward(c, k, SimdDispatch.Best), $"{c} truncation {k}");
+            }
+            Case unbiased = c with { BiasIh = new float[c.BiasIh.Length], BiasHh = new float[c.BiasHh.Length] };
+            float[] hidden = new float[c.Batch * c.Steps * c.Hidden], cache = new float[Recurrent.CacheSize(c.Cell, c.Geometry, c.Batch)];
+            Recurrent.Forward(c.Cell, c.X, c.Lengths, c.WeightIh, c.WeightHh, [], [], hidden, cache, c.Geometry, c.Batch, c.Reverse);
+            Assert.Equal(RunForward(unbiased).Hidden, hidden);
+            float[] dWih = new float[c.WeightIh.Length], dWhh = new float[c.WeightHh.Length];
+            Recurrent.Backward(c.Cell, c.X, c.Lengths, c.WeightIh, c.WeightHh, hidden, cache, c.W, dWih, dWhh, [], [], [],
+                new float[Recurrent.ScratchSize(c.Cell, c.Geometry, c.Batch)], c.Geometry, c.Batch, reverse: c.Reverse);
+            Gradients withBiases = RunBackward(unbiased, 0, SimdDispatch.Best);
+            Assert.Equal(withBiases.WeightIh, dWih);
+            Assert.Equal(withBiases.WeightHh, dWhh);
+        }
+    }
+
+    [Fact]
+    public void LstmStepsGiveTheSameBitsOnOneAndTwoThreads()
+    {
+        // Large enough that each step's product is split across the pool (≥ KernelPool.MinParallelFlops), with a partial
+        // row tile (33 samples), lengths, units past the last whole vector and a backward panel partly past H = 100.
+        int[] lengths = Enumerable.Range(0, 33).Select(b => 1 + b % 4).ToArray();
+        Case c = Make(RecurrentCell.Lstm, 33, 4, 8, 100, lengths, true, 800);
+        Assert.True(2L * 33 * 100 * 4 * 100 >= KernelPool.MinParallelFlops);
+        int saved = KernelOptions.MaxThreads;
+        try
+        {
+            KernelOptions.MaxThreads = 1;
+            Gradients one = RunBackward(c, 0, SimdDispatch.Best);
+            float[] hiddenOne = RunForward(c).Hidden;
+            KernelOptions.MaxThreads = 2;
+            Gradients two = RunBackward(c, 0, SimdDispatch.Best);
+            Assert.Equal(hiddenOne, RunForward(c).Hidden);
+            Assert.Equal(one.WeightIh, two.WeightIh);
+            Assert.Equal(one.WeightHh, two.WeightHh);
+            Assert.Equal(one.BiasIh, two.BiasIh);
+            Assert.Equal(one.BiasHh, two.BiasHh);
+            Assert.Equal(one.X, two.X);
+        }
+        finally
+        {
+            KernelOptions.MaxThreads = saved;
+        }
+    }
+
     [Fact]
     public void ForwardAndBackwardDoNotAllocate()
     {
         using var kernelThreads = KernelThreads.Hold();
         var cases = new[] { Make(RecurrentCell.SimpleRnn, 5, 6, 7, 9, [6, 2, 5, 1, 3], false, 1), Make(RecurrentCell.Lstm, 1, 6, 7, 33, [], true, 2),
-            Make(RecurrentCell.Lstm, 5, 6, 7, 9, [], false, 3), Make(RecurrentCell.Gru, 5, 6, 7, 9, [6, 2, 5, 1, 3], true, 4), Make(RecurrentCell.Gru, 1, 6, 7, 9, [], false, 5) };
+            Make(RecurrentCell.Lstm, 5, 6, 7, 9, [], false, 3), Make(RecurrentCell.Gru, 5, 6, 7, 9, [6, 2, 5, 1, 3], true, 4), Make(RecurrentCell.Gru, 1, 6, 7, 9, [], false, 5),
+            Make(RecurrentCell.Lstm, 1, 6, 7, 32, [], false, 6), Make(RecurrentCell.Lstm, 6, 6, 7, 20, [6, 2, 5, 1, 3, 6], true, 7) };
         var buffers = cases.Select(c => (Hidden: new float[c.Batch * c.Steps * c.Hidden], Cache: new float[Recurrent.CacheSize(c.Cell, c.Geometry, c.Batch)],
             Scratch: new float[Recurrent.ScratchSize(c.Cell, c.Geometry, c.Batch)], DWih: new float[c.WeightIh.Length], DWhh: new float[c.WeightHh.Length],
             DbIh: new float[c.BiasIh.Length], DbHh: new float[c.BiasHh.Length], Dx: new float[c.X.Length])).ToArray();
