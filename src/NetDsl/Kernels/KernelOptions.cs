@@ -315,7 +315,7 @@ internal static unsafe class PackBuffer
 
 /// <summary>
 /// A range job for <see cref="KernelPool"/>: <c>body(state, start, end)</c> over shares of <c>[0, count)</c>, for
-/// kernels whose work is not a product's column panels (a convolution's samples). It rides on
+/// kernels whose work is not a product's panels (a convolution's samples, a recurrent step's blocks of units). It rides on
 /// <see cref="KernelPool.Run"/> unchanged: the state and the body travel in a <see cref="PanelJob"/>'s pointers.
 /// </summary>
 internal static unsafe class KernelRange

@@ -284,7 +284,7 @@ public static class Recurrent
             for (int s = 0; s < longest; s++)
             {
                 job.Step = s;
-                KernelPool.Run(new PanelJob { A = (float*)&job }, &LstmForwardBlocks<TSimd, TVec>, blocks, threads);
+                KernelRange.Run(&job, &LstmForwardBlocks<TSimd, TVec>, blocks, threads);
             }
         }
     }
@@ -296,13 +296,12 @@ public static class Recurrent
     /// </summary>
     private static int StepThreads(int m, int n, int k) => 2L * m * n * k >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
 
-    // The pool runs jobs of the dense kernel's type: a step's job travels as a pointer in its A field (the job lives on
-    // the caller's stack until KernelPool.Run returns).
-    private static unsafe void LstmForwardBlocks<TSimd, TVec>(in PanelJob carrier, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
-        => RecurrentLstm.Step<TSimd, TVec>(in *(RecurrentLstm.StepJob*)carrier.A, start, end);
+    // KernelRange's bodies: the step's job lives on the caller's stack until KernelRange.Run returns.
+    private static unsafe void LstmForwardBlocks<TSimd, TVec>(void* job, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => RecurrentLstm.Step<TSimd, TVec>(in *(RecurrentLstm.StepJob*)job, start, end);
 
-    private static unsafe void LstmBackwardPanels<TSimd, TVec>(in PanelJob carrier, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
-        => RecurrentLstmBackward.Step<TSimd, TVec>(in *(RecurrentLstmBackward.StepJob*)carrier.A, start, end);
+    private static unsafe void LstmBackwardPanels<TSimd, TVec>(void* job, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => RecurrentLstmBackward.Step<TSimd, TVec>(in *(RecurrentLstmBackward.StepJob*)job, start, end);
 
     /// <summary>
     /// Backpropagation through time from <paramref name="hiddenGradient"/> <c>dL/dh [B, T, H]</c> (zero except the last
@@ -549,19 +548,18 @@ public static class Recurrent
                 A = pa, B = pb, C = pc, M = m, N = n, Batch = batch, Steps = steps, Lengths = lengths.IsEmpty ? null : pl, Previous = previous, Reverse = reverse,
             };
             int threads = StepThreads(m, n, batch * steps);
-            var carrier = new PanelJob { A = (float*)&job };
             switch (width)
             {
-                case SimdWidth.Vector512: KernelPool.Run(carrier, &WeightGradientBlocks<Simd512, Vector512<float>>, RecurrentWeightGradient.RowBlocks<Simd512, Vector512<float>>(m), threads); break;
-                case SimdWidth.Vector256: KernelPool.Run(carrier, &WeightGradientBlocks<Simd256, Vector256<float>>, RecurrentWeightGradient.RowBlocks<Simd256, Vector256<float>>(m), threads); break;
-                case SimdWidth.Vector128: KernelPool.Run(carrier, &WeightGradientBlocks<Simd128, Vector128<float>>, RecurrentWeightGradient.RowBlocks<Simd128, Vector128<float>>(m), threads); break;
-                default: KernelPool.Run(carrier, &WeightGradientBlocks<SimdScalar, float>, RecurrentWeightGradient.RowBlocks<SimdScalar, float>(m), threads); break;
+                case SimdWidth.Vector512: KernelRange.Run(&job, &WeightGradientBlocks<Simd512, Vector512<float>>, RecurrentWeightGradient.RowBlocks<Simd512, Vector512<float>>(m), threads); break;
+                case SimdWidth.Vector256: KernelRange.Run(&job, &WeightGradientBlocks<Simd256, Vector256<float>>, RecurrentWeightGradient.RowBlocks<Simd256, Vector256<float>>(m), threads); break;
+                case SimdWidth.Vector128: KernelRange.Run(&job, &WeightGradientBlocks<Simd128, Vector128<float>>, RecurrentWeightGradient.RowBlocks<Simd128, Vector128<float>>(m), threads); break;
+                default: KernelRange.Run(&job, &WeightGradientBlocks<SimdScalar, float>, RecurrentWeightGradient.RowBlocks<SimdScalar, float>(m), threads); break;
             }
         }
     }
 
-    private static unsafe void WeightGradientBlocks<TSimd, TVec>(in PanelJob carrier, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
-        => RecurrentWeightGradient.Run<TSimd, TVec>(in *(RecurrentWeightGradient.Job*)carrier.A, start, end);
+    private static unsafe void WeightGradientBlocks<TSimd, TVec>(void* job, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => RecurrentWeightGradient.Run<TSimd, TVec>(in *(RecurrentWeightGradient.Job*)job, start, end);
 
     private static unsafe void LstmSteps<TSimd, TVec>(ReadOnlySpan<int> lengths, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> gates, ReadOnlySpan<float> extras,
         ReadOnlySpan<float> hiddenGradient, Span<float> dG, Span<float> dc, Span<float> biasGradient, Span<float> packed,
@@ -591,7 +589,7 @@ public static class Recurrent
             for (int s = longest - 1; s > 0; s--)
             {
                 job.Step = s;
-                KernelPool.Run(new PanelJob { A = (float*)&job }, &LstmBackwardPanels<TSimd, TVec>, panels, threads);
+                KernelRange.Run(&job, &LstmBackwardPanels<TSimd, TVec>, panels, threads);
             }
         }
     }

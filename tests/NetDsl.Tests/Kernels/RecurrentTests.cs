@@ -307,6 +307,7 @@ public class RecurrentTests
     [Fact]
     public void LstmStepsGiveTheSameBitsOnOneAndTwoThreads()
     {
+        using var kernelThreads = KernelThreads.Hold();
         // Large enough that each step's product is split across the pool (≥ KernelPool.MinParallelFlops), with a partial
         // row tile (33 samples), lengths, units past the last whole vector and a backward panel partly past H = 100.
         int[] lengths = Enumerable.Range(0, 33).Select(b => 1 + b % 4).ToArray();
