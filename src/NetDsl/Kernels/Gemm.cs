@@ -535,10 +535,33 @@ public static class Gemm
     }
 
     /// <summary>Sums columns <c>[jStart, jEnd)</c>, a whole number of vectors wide, down the rows.</summary>
+    /// <remarks>
+    /// Four vectors of columns at a time: one vector per pass walked the rows at a stride of <c>n</c> floats (2 KB for
+    /// <c>n = 512</c>, which maps every row to the same few L1 sets) behind one dependent chain of adds; four independent
+    /// chains over 256 contiguous bytes per row took MLP-M's bias gradient <c>64 × 512</c> from 6.4 to 2.2 µs. Each column is
+    /// still summed down the rows in order, so the bits are unchanged.
+    /// </remarks>
     private static void SumColumns<TSimd, TVec>(ref float a, ref float sums, int m, int n, int jStart, int jEnd)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        for (int j = jStart; j < jEnd; j += TSimd.Count)
+        int j0 = jStart;
+        for (; j0 + 4 * TSimd.Count <= jEnd; j0 += 4 * TSimd.Count)
+        {
+            TVec sum0 = TSimd.Zero, sum1 = TSimd.Zero, sum2 = TSimd.Zero, sum3 = TSimd.Zero;
+            for (int i = 0; i < m; i++)
+            {
+                nint row = i * (nint)n + j0;
+                sum0 = TSimd.Add(sum0, TSimd.Load(ref a, row));
+                sum1 = TSimd.Add(sum1, TSimd.Load(ref a, row + TSimd.Count));
+                sum2 = TSimd.Add(sum2, TSimd.Load(ref a, row + 2 * TSimd.Count));
+                sum3 = TSimd.Add(sum3, TSimd.Load(ref a, row + 3 * TSimd.Count));
+            }
+            TSimd.Store(sum0, ref sums, j0);
+            TSimd.Store(sum1, ref sums, j0 + TSimd.Count);
+            TSimd.Store(sum2, ref sums, j0 + 2 * TSimd.Count);
+            TSimd.Store(sum3, ref sums, j0 + 3 * TSimd.Count);
+        }
+        for (int j = j0; j < jEnd; j += TSimd.Count)
         {
             TVec sum = TSimd.Zero;
             for (int i = 0; i < m; i++)

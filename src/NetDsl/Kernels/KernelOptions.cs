@@ -11,9 +11,9 @@ public static class KernelOptions
     private static int s_maxThreads = 1;
 
     /// <summary>
-    /// How many threads one large matrix product, convolution or pooling may use (default 1: the calling thread only).
-    /// With more, the work (a product's blocks of rows and columns, a convolution's samples or blocks of taps, pooling's
-    /// planes) is shared among the caller and a fixed pool of background workers started on first use; small work stays
+    /// How many threads one large matrix product, convolution, pooling or optimizer step may use (default 1: the calling
+    /// thread only). With more, the work (a product's blocks of rows and columns, a convolution's samples or blocks of
+    /// taps, pooling's planes, an optimizer's blocks of parameters) is shared among the caller and a fixed pool of background workers started on first use; small work stays
     /// on the calling thread. Every element of the result is computed by one thread in the
     /// same order, so results are bit-identical for every setting. Only one product at a time uses the pool: a product
     /// started while another thread's product holds it runs on its own thread.

@@ -12,7 +12,7 @@ namespace NetDsl;
 /// can stall long runs. One instance updates one parameter buffer: its first <see cref="Step"/> binds it to that
 /// buffer's length and allocates <c>s</c>, filled with <see cref="InitialAccumulatorValue"/>. Later steps allocate nothing.
 /// </remarks>
-public sealed class Adagrad : IOptimizer
+public sealed unsafe class Adagrad : IOptimizer
 {
     private float _learningRate;
     private float[]? _sum;
@@ -70,6 +70,9 @@ public sealed class Adagrad : IOptimizer
         }
         int t = ++StepCount;
         float decayedLearningRate = (float)(_learningRate / (1 + (t - 1) * (double)LearningRateDecay));
-        OptimizerKernels.Run(new AdagradUpdate(parameters, gradients, _sum, decayedLearningRate, WeightDecay, Epsilon), parameters.Length, width);
+        fixed (float* p = parameters, g = gradients, sum = _sum)
+        {
+            OptimizerKernels.Run(new AdagradUpdate(p, g, sum, decayedLearningRate, WeightDecay, Epsilon), parameters.Length, width);
+        }
     }
 }

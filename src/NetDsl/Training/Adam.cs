@@ -121,7 +121,7 @@ public sealed class AdamW : IOptimizer
 }
 
 /// <summary>The hyperparameters and state Adam and AdamW share: the moments, the step count and the bias corrections.</summary>
-internal struct AdamMoments
+internal unsafe struct AdamMoments
 {
     private float[]? _m;
     private float[]? _v;
@@ -158,6 +158,9 @@ internal struct AdamMoments
             InverseSqrtBiasCorrection2: (float)(1 / Math.Sqrt(biasCorrection2)),
             CoupledWeightDecay: coupledWeightDecay,
             DecoupledScale: (float)(1 - (double)LearningRate * decoupledWeightDecay));
-        OptimizerKernels.Run(new AdamUpdate(parameters, gradients, _m, _v, step), parameters.Length, width);
+        fixed (float* p = parameters, g = gradients, m = _m, v = _v)
+        {
+            OptimizerKernels.Run(new AdamUpdate(p, g, m, v, step), parameters.Length, width);
+        }
     }
 }

@@ -8,7 +8,7 @@ namespace NetDsl;
 /// The reductions and clamps of gradient clipping and the non-finite check, written once over <see cref="ISimd{TVec}"/>
 /// for every width; the remainder runs at <see cref="SimdScalar"/>.
 /// </summary>
-internal static class GradientKernels
+internal static unsafe class GradientKernels
 {
     /// <summary>
     /// Elements per float partial sum of <see cref="SumOfSquares"/>, in vectors: each lane adds at most this many squares
@@ -39,11 +39,21 @@ internal static class GradientKernels
 
     /// <summary><c>x = x · scale</c>.</summary>
     public static void Scale(Span<float> values, float scale, SimdWidth width)
-        => OptimizerKernels.Run(new ScaleUpdate(values, scale), values.Length, width);
+    {
+        fixed (float* x = values)
+        {
+            OptimizerKernels.Run(new ScaleUpdate(x, scale), values.Length, width);
+        }
+    }
 
     /// <summary><c>x = clamp(x, -limit, limit)</c>; NaN stays NaN.</summary>
     public static void Clamp(Span<float> values, float limit, SimdWidth width)
-        => OptimizerKernels.Run(new ClampUpdate(values, limit), values.Length, width);
+    {
+        fixed (float* x = values)
+        {
+            OptimizerKernels.Run(new ClampUpdate(x, limit), values.Length, width);
+        }
+    }
 
     private static double SumOfSquares<TSimd, TVec>(ReadOnlySpan<float> values) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
@@ -88,14 +98,14 @@ internal static class GradientKernels
     }
 
     /// <summary><c>x = x · scale</c>.</summary>
-    private readonly ref struct ScaleUpdate : IElementwiseUpdate
+    private readonly struct ScaleUpdate : IElementwiseUpdate
     {
-        private readonly ref float _x;
+        private readonly float* _x;
         private readonly float _scale;
 
-        public ScaleUpdate(Span<float> values, float scale)
+        public ScaleUpdate(float* values, float scale)
         {
-            _x = ref OptimizerKernels.Ref(values);
+            _x = values;
             _scale = scale;
         }
 
@@ -104,20 +114,20 @@ internal static class GradientKernels
             TVec scale = TSimd.Broadcast(_scale);
             for (nint i = start; i < end; i += TSimd.Count)
             {
-                TSimd.Store(TSimd.Multiply(TSimd.Load(ref _x, i), scale), ref _x, i);
+                TSimd.Store(TSimd.Multiply(TSimd.Load(ref *_x, i), scale), ref *_x, i);
             }
         }
     }
 
     /// <summary><c>x = clamp(x, -limit, limit)</c>, NaN kept.</summary>
-    private readonly ref struct ClampUpdate : IElementwiseUpdate
+    private readonly struct ClampUpdate : IElementwiseUpdate
     {
-        private readonly ref float _x;
+        private readonly float* _x;
         private readonly float _limit;
 
-        public ClampUpdate(Span<float> values, float limit)
+        public ClampUpdate(float* values, float limit)
         {
-            _x = ref OptimizerKernels.Ref(values);
+            _x = values;
             _limit = limit;
         }
 
@@ -126,11 +136,11 @@ internal static class GradientKernels
             TVec upper = TSimd.Broadcast(_limit), lower = TSimd.Broadcast(-_limit);
             for (nint i = start; i < end; i += TSimd.Count)
             {
-                TVec x = TSimd.Load(ref _x, i);
+                TVec x = TSimd.Load(ref *_x, i);
                 // Comparisons with NaN are false, so a NaN passes through both selects unchanged.
                 x = TSimd.IfGreaterThan(x, upper, upper, x);
                 x = TSimd.IfGreaterThan(lower, x, lower, x);
-                TSimd.Store(x, ref _x, i);
+                TSimd.Store(x, ref *_x, i);
             }
         }
     }

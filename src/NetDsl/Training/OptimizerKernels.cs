@@ -59,7 +59,8 @@ internal static class OptimizerGuard
 
 /// <summary>
 /// One element-wise pass over an optimizer's buffers, written once over <see cref="ISimd{TVec}"/>. Implementations are
-/// ref structs holding references to the buffers and the step's scalars.
+/// plain structs of raw pointers to the buffers (pinned by the caller for the whole pass, so a worker thread can be
+/// handed a copy) and the step's scalars.
 /// </summary>
 internal interface IElementwiseUpdate
 {
@@ -69,28 +70,70 @@ internal interface IElementwiseUpdate
 
 /// <summary>
 /// The optimizers' update loops. <see cref="Run"/> drives any <see cref="IElementwiseUpdate"/> at a chosen width:
-/// whole vectors first, then the remainder at <see cref="SimdScalar"/>.
+/// whole vectors first, shared among <see cref="KernelOptions.MaxThreads"/> threads when the buffer is large, then the
+/// remainder at <see cref="SimdScalar"/> on the caller.
 /// </summary>
-internal static class OptimizerKernels
+/// <remarks>
+/// Every element is computed by the same code whatever the thread count (the vector part is cut in blocks of whole
+/// vectors, the remainder always runs scalar), so the result is bit-identical for every <see cref="KernelOptions.MaxThreads"/>.
+/// </remarks>
+internal static unsafe class OptimizerKernels
 {
-    /// <summary>Runs <paramref name="update"/> over <paramref name="length"/> elements at <paramref name="width"/>.</summary>
-    public static void Run<TUpdate>(TUpdate update, int length, SimdWidth width) where TUpdate : IElementwiseUpdate, allows ref struct
+    /// <summary>
+    /// Below this many elements an update stays on the calling thread. Measured on Zen 4 (2 threads, workers warm):
+    /// at 32K elements SGD takes 3.4 → 2.7 µs, momentum 8.6 → 5.5 µs, Adam 11.7 → 7.4 µs; at 16K plain SGD (1.3 µs)
+    /// loses to the hand-off (1.7 µs). At 535,818 (MLP-M) SGD takes 59 → 32 µs, Adam 162 → 84 µs.
+    /// </summary>
+    public const int MinParallelLength = 1 << 15;
+
+    /// <summary>The unit the vector part is shared in: 4096 floats (16 KB per buffer), a multiple of every vector width.</summary>
+    private const int BlockLength = 4096;
+
+    /// <summary>
+    /// Runs <paramref name="update"/> over <paramref name="length"/> elements at <paramref name="width"/>. The buffers
+    /// behind its pointers must stay pinned until this returns.
+    /// </summary>
+    public static void Run<TUpdate>(TUpdate update, int length, SimdWidth width) where TUpdate : unmanaged, IElementwiseUpdate
     {
         switch (width)
         {
-            case SimdWidth.Vector512: RunAt<TUpdate, Simd512, Vector512<float>>(update, length); break;
-            case SimdWidth.Vector256: RunAt<TUpdate, Simd256, Vector256<float>>(update, length); break;
-            case SimdWidth.Vector128: RunAt<TUpdate, Simd128, Vector128<float>>(update, length); break;
+            case SimdWidth.Vector512: RunAt<TUpdate, Simd512, Vector512<float>>(&update, length); break;
+            case SimdWidth.Vector256: RunAt<TUpdate, Simd256, Vector256<float>>(&update, length); break;
+            case SimdWidth.Vector128: RunAt<TUpdate, Simd128, Vector128<float>>(&update, length); break;
             default: update.Update<SimdScalar, float>(0, length); break;
         }
     }
 
-    private static void RunAt<TUpdate, TSimd, TVec>(TUpdate update, int length)
-        where TUpdate : IElementwiseUpdate, allows ref struct where TSimd : struct, ISimd<TVec> where TVec : struct
+    private static void RunAt<TUpdate, TSimd, TVec>(TUpdate* update, int length)
+        where TUpdate : unmanaged, IElementwiseUpdate where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         int vectorEnd = length - length % TSimd.Count;
-        update.Update<TSimd, TVec>(0, vectorEnd);
-        update.Update<SimdScalar, float>(vectorEnd, length);
+        int threads = vectorEnd >= MinParallelLength ? KernelOptions.MaxThreads : 1;
+        if (threads > 1)
+        {
+            var share = new Share<TUpdate> { Update = update, VectorEnd = vectorEnd };
+            KernelRange.Run(&share, &RunBlocks<TUpdate, TSimd, TVec>, (vectorEnd + BlockLength - 1) / BlockLength, threads);
+        }
+        else
+        {
+            update->Update<TSimd, TVec>(0, vectorEnd);
+        }
+        update->Update<SimdScalar, float>(vectorEnd, length);
+    }
+
+    /// <summary>The state of a shared pass: the update, and the end of its vector part.</summary>
+    private struct Share<TUpdate> where TUpdate : unmanaged
+    {
+        public TUpdate* Update;
+        public int VectorEnd;
+    }
+
+    /// <summary>Runs blocks <c>[start, end)</c> of a shared pass (the last block ends at the vector part's end).</summary>
+    private static void RunBlocks<TUpdate, TSimd, TVec>(void* state, int start, int end)
+        where TUpdate : unmanaged, IElementwiseUpdate where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        var share = (Share<TUpdate>*)state;
+        share->Update->Update<TSimd, TVec>((nint)start * BlockLength, Math.Min((nint)end * BlockLength, share->VectorEnd));
     }
 
     /// <summary>A reference to the first element of <paramref name="span"/> (a null reference for an empty span of a null array; never read then).</summary>
@@ -103,17 +146,17 @@ internal static class OptimizerKernels
 }
 
 /// <summary>Plain SGD with coupled weight decay: <c>g' = g + wd·p; p -= lr·g'</c>.</summary>
-internal readonly ref struct SgdUpdate : IElementwiseUpdate
+internal readonly unsafe struct SgdUpdate : IElementwiseUpdate
 {
-    private readonly ref float _p;
-    private readonly ref float _g;
+    private readonly float* _p;
+    private readonly float* _g;
     private readonly float _negativeLearningRate;
     private readonly float _weightDecay;
 
-    public SgdUpdate(Span<float> parameters, ReadOnlySpan<float> gradients, float learningRate, float weightDecay)
+    public SgdUpdate(float* parameters, float* gradients, float learningRate, float weightDecay)
     {
-        _p = ref OptimizerKernels.Ref(parameters);
-        _g = ref OptimizerKernels.Ref(gradients);
+        _p = parameters;
+        _g = gradients;
         _negativeLearningRate = -learningRate;
         _weightDecay = weightDecay;
     }
@@ -124,9 +167,9 @@ internal readonly ref struct SgdUpdate : IElementwiseUpdate
         TVec scale = TSimd.Broadcast(_negativeLearningRate), weightDecay = TSimd.Broadcast(_weightDecay);
         for (nint i = start; i < end; i += TSimd.Count)
         {
-            TVec p = TSimd.Load(ref _p, i);
-            TVec g = TSimd.MultiplyAdd(weightDecay, p, TSimd.Load(ref _g, i));
-            TSimd.Store(TSimd.MultiplyAdd(scale, g, p), ref _p, i);
+            TVec p = TSimd.Load(ref *_p, i);
+            TVec g = TSimd.MultiplyAdd(weightDecay, p, TSimd.Load(ref *_g, i));
+            TSimd.Store(TSimd.MultiplyAdd(scale, g, p), ref *_p, i);
         }
     }
 }
@@ -135,21 +178,21 @@ internal readonly ref struct SgdUpdate : IElementwiseUpdate
 /// SGD with momentum as PyTorch (no dampening): <c>g' = g + wd·p; v = μ·v + g'</c>, then <c>p -= lr·v</c>, or with
 /// Nesterov <c>p -= lr·(g' + μ·v)</c>.
 /// </summary>
-internal readonly ref struct SgdMomentumUpdate : IElementwiseUpdate
+internal readonly unsafe struct SgdMomentumUpdate : IElementwiseUpdate
 {
-    private readonly ref float _p;
-    private readonly ref float _g;
-    private readonly ref float _v;
+    private readonly float* _p;
+    private readonly float* _g;
+    private readonly float* _v;
     private readonly float _negativeLearningRate;
     private readonly float _weightDecay;
     private readonly float _momentum;
     private readonly bool _nesterov;
 
-    public SgdMomentumUpdate(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> velocity, float learningRate, float weightDecay, float momentum, bool nesterov)
+    public SgdMomentumUpdate(float* parameters, float* gradients, float* velocity, float learningRate, float weightDecay, float momentum, bool nesterov)
     {
-        _p = ref OptimizerKernels.Ref(parameters);
-        _g = ref OptimizerKernels.Ref(gradients);
-        _v = ref OptimizerKernels.Ref(velocity);
+        _p = parameters;
+        _g = gradients;
+        _v = velocity;
         _negativeLearningRate = -learningRate;
         _weightDecay = weightDecay;
         _momentum = momentum;
@@ -162,12 +205,12 @@ internal readonly ref struct SgdMomentumUpdate : IElementwiseUpdate
         TVec scale = TSimd.Broadcast(_negativeLearningRate), weightDecay = TSimd.Broadcast(_weightDecay), mu = TSimd.Broadcast(_momentum);
         for (nint i = start; i < end; i += TSimd.Count)
         {
-            TVec p = TSimd.Load(ref _p, i);
-            TVec g = TSimd.MultiplyAdd(weightDecay, p, TSimd.Load(ref _g, i));
-            TVec v = TSimd.MultiplyAdd(mu, TSimd.Load(ref _v, i), g);
-            TSimd.Store(v, ref _v, i);
+            TVec p = TSimd.Load(ref *_p, i);
+            TVec g = TSimd.MultiplyAdd(weightDecay, p, TSimd.Load(ref *_g, i));
+            TVec v = TSimd.MultiplyAdd(mu, TSimd.Load(ref *_v, i), g);
+            TSimd.Store(v, ref *_v, i);
             TVec direction = _nesterov ? TSimd.MultiplyAdd(mu, v, g) : v;
-            TSimd.Store(TSimd.MultiplyAdd(scale, direction, p), ref _p, i);
+            TSimd.Store(TSimd.MultiplyAdd(scale, direction, p), ref *_p, i);
         }
     }
 }
@@ -176,20 +219,20 @@ internal readonly ref struct SgdMomentumUpdate : IElementwiseUpdate
 /// Adagrad as PyTorch: <c>g' = g + wd·p; s += g'²; p -= clr·g' / (√s + ε)</c> with the decayed rate <c>clr</c> computed
 /// by the caller.
 /// </summary>
-internal readonly ref struct AdagradUpdate : IElementwiseUpdate
+internal readonly unsafe struct AdagradUpdate : IElementwiseUpdate
 {
-    private readonly ref float _p;
-    private readonly ref float _g;
-    private readonly ref float _sum;
+    private readonly float* _p;
+    private readonly float* _g;
+    private readonly float* _sum;
     private readonly float _negativeLearningRate;
     private readonly float _weightDecay;
     private readonly float _epsilon;
 
-    public AdagradUpdate(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> sum, float learningRate, float weightDecay, float epsilon)
+    public AdagradUpdate(float* parameters, float* gradients, float* sum, float learningRate, float weightDecay, float epsilon)
     {
-        _p = ref OptimizerKernels.Ref(parameters);
-        _g = ref OptimizerKernels.Ref(gradients);
-        _sum = ref OptimizerKernels.Ref(sum);
+        _p = parameters;
+        _g = gradients;
+        _sum = sum;
         _negativeLearningRate = -learningRate;
         _weightDecay = weightDecay;
         _epsilon = epsilon;
@@ -201,11 +244,11 @@ internal readonly ref struct AdagradUpdate : IElementwiseUpdate
         TVec scale = TSimd.Broadcast(_negativeLearningRate), weightDecay = TSimd.Broadcast(_weightDecay), epsilon = TSimd.Broadcast(_epsilon);
         for (nint i = start; i < end; i += TSimd.Count)
         {
-            TVec p = TSimd.Load(ref _p, i);
-            TVec g = TSimd.MultiplyAdd(weightDecay, p, TSimd.Load(ref _g, i));
-            TVec sum = TSimd.MultiplyAdd(g, g, TSimd.Load(ref _sum, i));
-            TSimd.Store(sum, ref _sum, i);
-            TSimd.Store(TSimd.MultiplyAdd(scale, TSimd.Divide(g, TSimd.Add(TSimd.Sqrt(sum), epsilon)), p), ref _p, i);
+            TVec p = TSimd.Load(ref *_p, i);
+            TVec g = TSimd.MultiplyAdd(weightDecay, p, TSimd.Load(ref *_g, i));
+            TVec sum = TSimd.MultiplyAdd(g, g, TSimd.Load(ref *_sum, i));
+            TSimd.Store(sum, ref *_sum, i);
+            TSimd.Store(TSimd.MultiplyAdd(scale, TSimd.Divide(g, TSimd.Add(TSimd.Sqrt(sum), epsilon)), p), ref *_p, i);
         }
     }
 }
@@ -215,13 +258,13 @@ internal readonly ref struct AdagradUpdate : IElementwiseUpdate
 /// <c>d = √(s - a²) + ε</c>, else <c>d = √s + ε</c>; with momentum <c>b = μ·b + g'/d; p -= lr·b</c>, else
 /// <c>p -= lr·g'/d</c>.
 /// </summary>
-internal readonly ref struct RmspropUpdate : IElementwiseUpdate
+internal readonly unsafe struct RmspropUpdate : IElementwiseUpdate
 {
-    private readonly ref float _p;
-    private readonly ref float _g;
-    private readonly ref float _squareAverage;
-    private readonly ref float _gradientAverage;
-    private readonly ref float _buffer;
+    private readonly float* _p;
+    private readonly float* _g;
+    private readonly float* _squareAverage;
+    private readonly float* _gradientAverage;
+    private readonly float* _buffer;
     private readonly float _negativeLearningRate;
     private readonly float _weightDecay;
     private readonly float _alpha;
@@ -230,22 +273,22 @@ internal readonly ref struct RmspropUpdate : IElementwiseUpdate
     private readonly bool _centered;
     private readonly bool _hasMomentum;
 
-    /// <summary>Refers to the buffers; <paramref name="gradientAverage"/> is empty unless centered, <paramref name="buffer"/> empty without momentum.</summary>
-    public RmspropUpdate(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> squareAverage, Span<float> gradientAverage, Span<float> buffer,
+    /// <summary>Refers to the buffers; <paramref name="gradientAverage"/> is null unless centered, <paramref name="buffer"/> null without momentum.</summary>
+    public RmspropUpdate(float* parameters, float* gradients, float* squareAverage, float* gradientAverage, float* buffer,
         float learningRate, float weightDecay, float alpha, float epsilon, float momentum)
     {
-        _p = ref OptimizerKernels.Ref(parameters);
-        _g = ref OptimizerKernels.Ref(gradients);
-        _squareAverage = ref OptimizerKernels.Ref(squareAverage);
-        _gradientAverage = ref OptimizerKernels.Ref(gradientAverage);
-        _buffer = ref OptimizerKernels.Ref(buffer);
+        _p = parameters;
+        _g = gradients;
+        _squareAverage = squareAverage;
+        _gradientAverage = gradientAverage;
+        _buffer = buffer;
         _negativeLearningRate = -learningRate;
         _weightDecay = weightDecay;
         _alpha = alpha;
         _epsilon = epsilon;
         _momentum = momentum;
-        _centered = !gradientAverage.IsEmpty;
-        _hasMomentum = !buffer.IsEmpty;
+        _centered = gradientAverage != null;
+        _hasMomentum = buffer != null;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -255,15 +298,15 @@ internal readonly ref struct RmspropUpdate : IElementwiseUpdate
         TVec alpha = TSimd.Broadcast(_alpha), oneMinusAlpha = TSimd.Broadcast(1f - _alpha), mu = TSimd.Broadcast(_momentum);
         for (nint i = start; i < end; i += TSimd.Count)
         {
-            TVec p = TSimd.Load(ref _p, i);
-            TVec g = TSimd.MultiplyAdd(weightDecay, p, TSimd.Load(ref _g, i));
-            TVec square = TSimd.MultiplyAdd(alpha, TSimd.Load(ref _squareAverage, i), TSimd.Multiply(oneMinusAlpha, TSimd.Multiply(g, g)));
-            TSimd.Store(square, ref _squareAverage, i);
+            TVec p = TSimd.Load(ref *_p, i);
+            TVec g = TSimd.MultiplyAdd(weightDecay, p, TSimd.Load(ref *_g, i));
+            TVec square = TSimd.MultiplyAdd(alpha, TSimd.Load(ref *_squareAverage, i), TSimd.Multiply(oneMinusAlpha, TSimd.Multiply(g, g)));
+            TSimd.Store(square, ref *_squareAverage, i);
             TVec variance = square;
             if (_centered)
             {
-                TVec mean = TSimd.MultiplyAdd(alpha, TSimd.Load(ref _gradientAverage, i), TSimd.Multiply(oneMinusAlpha, g));
-                TSimd.Store(mean, ref _gradientAverage, i);
+                TVec mean = TSimd.MultiplyAdd(alpha, TSimd.Load(ref *_gradientAverage, i), TSimd.Multiply(oneMinusAlpha, g));
+                TSimd.Store(mean, ref *_gradientAverage, i);
                 // s - a² ≥ 0 in exact arithmetic; clamp the rounding below 0 that would make √ NaN.
                 variance = TSimd.Subtract(square, TSimd.Multiply(mean, mean));
                 variance = TSimd.IfGreaterThan(variance, TSimd.Zero, variance, TSimd.Zero);
@@ -271,10 +314,10 @@ internal readonly ref struct RmspropUpdate : IElementwiseUpdate
             TVec direction = TSimd.Divide(g, TSimd.Add(TSimd.Sqrt(variance), epsilon));
             if (_hasMomentum)
             {
-                direction = TSimd.MultiplyAdd(mu, TSimd.Load(ref _buffer, i), direction);
-                TSimd.Store(direction, ref _buffer, i);
+                direction = TSimd.MultiplyAdd(mu, TSimd.Load(ref *_buffer, i), direction);
+                TSimd.Store(direction, ref *_buffer, i);
             }
-            TSimd.Store(TSimd.MultiplyAdd(scale, direction, p), ref _p, i);
+            TSimd.Store(TSimd.MultiplyAdd(scale, direction, p), ref *_p, i);
         }
     }
 }
@@ -284,20 +327,20 @@ internal readonly ref struct RmspropUpdate : IElementwiseUpdate
 /// <c>g' = g + wd_coupled·p; p *= DecoupledScale; m = β1·m + (1-β1)·g'; v = β2·v + (1-β2)·g'²;
 /// p -= StepSize·m / (√v·InverseSqrtBiasCorrection2 + ε)</c>.
 /// </summary>
-internal readonly ref struct AdamUpdate : IElementwiseUpdate
+internal readonly unsafe struct AdamUpdate : IElementwiseUpdate
 {
-    private readonly ref float _p;
-    private readonly ref float _g;
-    private readonly ref float _m;
-    private readonly ref float _v;
+    private readonly float* _p;
+    private readonly float* _g;
+    private readonly float* _m;
+    private readonly float* _v;
     private readonly AdamStep _step;
 
-    public AdamUpdate(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> m, Span<float> v, AdamStep step)
+    public AdamUpdate(float* parameters, float* gradients, float* m, float* v, AdamStep step)
     {
-        _p = ref OptimizerKernels.Ref(parameters);
-        _g = ref OptimizerKernels.Ref(gradients);
-        _m = ref OptimizerKernels.Ref(m);
-        _v = ref OptimizerKernels.Ref(v);
+        _p = parameters;
+        _g = gradients;
+        _m = m;
+        _v = v;
         _step = step;
     }
 
@@ -312,18 +355,18 @@ internal readonly ref struct AdamUpdate : IElementwiseUpdate
         TVec coupledDecay = TSimd.Broadcast(_step.CoupledWeightDecay), decoupledScale = TSimd.Broadcast(_step.DecoupledScale);
         for (nint i = start; i < end; i += TSimd.Count)
         {
-            TVec p = TSimd.Load(ref _p, i);
+            TVec p = TSimd.Load(ref *_p, i);
             // Adam's L2 penalty enters the gradient; AdamW's decay shrinks the parameter before the update.
-            TVec g = TSimd.MultiplyAdd(coupledDecay, p, TSimd.Load(ref _g, i));
+            TVec g = TSimd.MultiplyAdd(coupledDecay, p, TSimd.Load(ref *_g, i));
             p = TSimd.Multiply(decoupledScale, p);
             // m = β1 m + (1 - β1) g;  v = β2 v + (1 - β2) g²
-            TVec m = TSimd.MultiplyAdd(beta1, TSimd.Load(ref _m, i), TSimd.Multiply(oneMinusBeta1, g));
-            TVec v = TSimd.MultiplyAdd(beta2, TSimd.Load(ref _v, i), TSimd.Multiply(oneMinusBeta2, TSimd.Multiply(g, g)));
-            TSimd.Store(m, ref _m, i);
-            TSimd.Store(v, ref _v, i);
+            TVec m = TSimd.MultiplyAdd(beta1, TSimd.Load(ref *_m, i), TSimd.Multiply(oneMinusBeta1, g));
+            TVec v = TSimd.MultiplyAdd(beta2, TSimd.Load(ref *_v, i), TSimd.Multiply(oneMinusBeta2, TSimd.Multiply(g, g)));
+            TSimd.Store(m, ref *_m, i);
+            TSimd.Store(v, ref *_v, i);
             // √v̂ + ε = √v / √(1 - β2^t) + ε;  p -= (lr / (1 - β1^t)) · m / (√v̂ + ε)
             TVec denominator = TSimd.MultiplyAdd(TSimd.Sqrt(v), inverseSqrtCorrection2, epsilon);
-            TSimd.Store(TSimd.MultiplyAdd(negativeStepSize, TSimd.Divide(m, denominator), p), ref _p, i);
+            TSimd.Store(TSimd.MultiplyAdd(negativeStepSize, TSimd.Divide(m, denominator), p), ref *_p, i);
         }
     }
 }

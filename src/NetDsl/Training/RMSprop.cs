@@ -15,7 +15,7 @@ namespace NetDsl;
 /// <para>One instance updates one parameter buffer: its first <see cref="Step"/> binds it to that buffer's length and
 /// allocates its state (<c>s</c>, and <c>a</c> and <c>b</c> when used), starting at zero. Later steps allocate nothing.</para>
 /// </remarks>
-public sealed class RMSprop : IOptimizer
+public sealed unsafe class RMSprop : IOptimizer
 {
     private float _learningRate;
     private float[]? _squareAverage;
@@ -76,8 +76,10 @@ public sealed class RMSprop : IOptimizer
             _gradientAverage = Centered ? new float[parameters.Length] : [];
             _buffer = Momentum != 0f ? new float[parameters.Length] : [];
         }
-        OptimizerKernels.Run(
-            new RmspropUpdate(parameters, gradients, _squareAverage, _gradientAverage, _buffer, _learningRate, WeightDecay, Alpha, Epsilon, Momentum),
-            parameters.Length, width);
+        // An empty state array pins as null: the update skips what it does not use.
+        fixed (float* p = parameters, g = gradients, square = _squareAverage, mean = _gradientAverage, buffer = _buffer)
+        {
+            OptimizerKernels.Run(new RmspropUpdate(p, g, square, mean, buffer, _learningRate, WeightDecay, Alpha, Epsilon, Momentum), parameters.Length, width);
+        }
     }
 }

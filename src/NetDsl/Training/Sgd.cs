@@ -12,7 +12,7 @@ namespace NetDsl;
 /// One instance updates one parameter buffer: its first <see cref="Step"/> binds it to that buffer's length (and, with
 /// momentum, allocates the velocity, starting at zero). Later steps allocate nothing.
 /// </remarks>
-public sealed class Sgd : IOptimizer
+public sealed unsafe class Sgd : IOptimizer
 {
     private float _learningRate;
     private float[]? _velocity;
@@ -64,13 +64,16 @@ public sealed class Sgd : IOptimizer
         {
             _velocity = new float[parameters.Length];
         }
-        if (_velocity is null)
+        fixed (float* p = parameters, g = gradients, v = _velocity)
         {
-            OptimizerKernels.Run(new SgdUpdate(parameters, gradients, _learningRate, WeightDecay), parameters.Length, width);
-        }
-        else
-        {
-            OptimizerKernels.Run(new SgdMomentumUpdate(parameters, gradients, _velocity, _learningRate, WeightDecay, Momentum, Nesterov), parameters.Length, width);
+            if (_velocity is null)
+            {
+                OptimizerKernels.Run(new SgdUpdate(p, g, _learningRate, WeightDecay), parameters.Length, width);
+            }
+            else
+            {
+                OptimizerKernels.Run(new SgdMomentumUpdate(p, g, v, _learningRate, WeightDecay, Momentum, Nesterov), parameters.Length, width);
+            }
         }
     }
 }

@@ -203,6 +203,24 @@ public class GemmTests
     }
 
     [Theory, MemberData(nameof(Widths))]
+    public void SumRowsAddsEachColumnDownTheRowsInOrder(string widthName)
+    {
+        // Every width (and the four-vector blocks of columns) gives the bits of the plain float sum r = 0, 1, ...: the
+        // bias gradients do not depend on the width's blocking.
+        SimdWidth width = TestData.Width(widthName);
+        const int m = 64, n = 512 + 64 + 17;
+        float[] a = TestData.Uniform(new Random(5), m * n);
+        float[] sums = new float[n];
+        Gemm.SumRowsAt(a, sums, m, n, width);
+        for (int j = 0; j < n; j++)
+        {
+            float expected = 0f;
+            for (int r = 0; r < m; r++) expected += a[r * n + j];
+            Assert.Equal(expected, sums[j]);
+        }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
     public void FusedActivationRunsOnEveryRowBlock(string widthName)
     {
         SimdWidth width = TestData.Width(widthName);
