@@ -25,6 +25,7 @@ public class OptimizerThreadTests
     /// <summary>Three steps of <paramref name="create"/>'s optimizer from the same start at <paramref name="threads"/> threads.</summary>
     private static float[] ThreeSteps(Func<IOptimizer> create, int threads, SimdWidth width)
     {
+        using var kernelThreads = KernelThreads.Hold();
         KernelOptions.MaxThreads = threads;
         var random = new Random(41);
         float[] p = TestData.Uniform(random, Length);
