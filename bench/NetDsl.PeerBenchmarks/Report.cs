@@ -74,7 +74,7 @@ internal sealed class Report
                       $"({(MallocRaised ? "accepted" : "REJECTED")}), so libtorch reuses freed blocks instead of fresh pages every call: TorchSharp's best case. It does not affect NetDsl (no allocation) or ORT (own arena).");
         md.AppendLine("- ONNX Runtime: graphs built in code (`Gemm` transB=1 + `Relu`; CNN: `Conv`, `MaxPool`, `Flatten`; LSTM: `Transpose` + `LSTM` with gates reordered from PyTorch's i,f,g,o to ONNX's i,o,f,c and B = [Wb, Rb] + `Reshape` of Y_h; opset 17), `GraphOptimizationLevel.ORT_ENABLE_ALL`, `IntraOpNumThreads` 1|2, `InterOpNumThreads` 1, sequential; preallocated `OrtValue`s over pinned arrays, `Run(RunOptions, names, values, names, values)`.");
         md.AppendLine("- NetDsl: generated code as users get it; `NetDsl.Kernels.KernelOptions.MaxThreads` = 1|2 (its kernels split large products over a fixed worker pool).");
-        md.AppendLine($"- Timing: per engine and workload, {Timing.WarmupSeconds:0.##} s warm-up, then {Timing.Blocks} blocks of about {Timing.BlockSeconds * 1000:0} ms per engine, the engines' blocks interleaved (so load bursts hit all alike), a full GC and a 20 ms pause before each block (untimed); tables show the median block, the appendix also the minimum.");
+        md.AppendLine($"- Timing: per engine and workload, {Timing.WarmupSeconds:0.##} s warm-up, then {Timing.Blocks} blocks of about {Timing.BlockSeconds * 1000:0} ms per engine, the engines' blocks interleaved (so load bursts hit all alike), a full GC and a {Timing.PauseMilliseconds} ms pause before each block (untimed); tables show the median block, the appendix also the minimum.");
         md.AppendLine();
 
         md.AppendLine("## FP32 FMA peak (measured)");

@@ -20,7 +20,7 @@ internal static class Timing
     public static double WarmupSeconds = 0.5;
     public static double BlockSeconds = 0.05;
     public static int Blocks = 21;
-    private const int PauseMilliseconds = 20;
+    public static int PauseMilliseconds = int.TryParse(Environment.GetEnvironmentVariable("PEERS_PAUSE_MS"), out int ms) ? ms : 20;
 
     /// <summary>Measures each non-null operation; null in, null out.</summary>
     public static Measurement?[] Measure(params Action?[] operations)
