@@ -131,9 +131,9 @@ public static class Recurrent
         CheckAtLeast(cache.Length, layout.CacheSize, nameof(cache), nameof(CacheSize));
         int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, gh = layout.GateWidth, rows = layout.Rows;
 
-        bool lstmOne = cell == RecurrentCell.Lstm && batch == 1 && RecurrentLstmOne.Supports(units, width);
+        bool one = batch == 1 && RecurrentLstmOne.Supports(units, width);
         bool lstmBatch = cell == RecurrentCell.Lstm && batch >= Gemm.PanelMinRows;
-        if (lstmOne || lstmBatch)
+        if (one || lstmBatch)
         {
             // These paths write every position a sample runs: only the rest needs zeros (800 KB less to write for the
             // peer workload).
@@ -157,9 +157,9 @@ public static class Recurrent
         Span<float> cellState = cell == RecurrentCell.Lstm ? cache.Slice(layout.GatesSize + layout.ExtrasSize + batch * units, batch * units) : default;
         Span<float> product = cache.Slice(layout.ProductOffset, batch * gh);
         bool fewSamples = batch < Gemm.PanelMinRows;
-        if (lstmOne)
+        if (one)
         {
-            LstmForwardOne(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, geometry, reverse);
+            ForwardOne(cell, x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, geometry, reverse);
             return;
         }
         if (lstmBatch)
@@ -229,12 +229,15 @@ public static class Recurrent
         }
     }
 
-    /// <summary>The LSTM forward pass of one sample by <see cref="RecurrentLstmOne"/>: the input projections of its steps, then the steps.</summary>
-    private static unsafe void LstmForwardOne(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
+    /// <summary>
+    /// The forward pass of one sample by <see cref="RecurrentLstmOne"/>, <see cref="RecurrentGruOne"/> or
+    /// <see cref="RecurrentRnnOne"/>: the input projections of its steps, then the steps.
+    /// </summary>
+    private static unsafe void ForwardOne(RecurrentCell cell, ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
         ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh,
         Span<float> hidden, Span<float> gates, Span<float> extras, in RecurrentGeometry geometry, bool reverse)
     {
-        int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, gh = 4 * units;
+        int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, gh = Gates(cell) * units;
         int length = lengths.IsEmpty ? steps : lengths[0];
         if (length == 0)
         {
@@ -244,7 +247,13 @@ public static class Recurrent
         Gemm.MultiplyTransposedB(x.Slice(0, length * inputs), weightIh, biasIh, gates.Slice(0, length * gh), length, gh, inputs, new IdentityActivation());
         fixed (float* pg = gates, pe = extras, ph = hidden, pw = weightHh, pb = biasHh)
         {
-            RecurrentLstmOne.Steps(pg, pe, pe + steps * units, ph, pw, biasHh.IsEmpty ? null : pb, length, units, reverse);
+            float* bias = biasHh.IsEmpty ? null : pb;
+            switch (cell)
+            {
+                case RecurrentCell.Lstm: RecurrentLstmOne.Steps(pg, pe, pe + steps * units, ph, pw, bias, length, units, reverse); break;
+                case RecurrentCell.Gru: RecurrentGruOne.Steps(pg, pe, ph, pw, bias, length, units, reverse); break;
+                default: RecurrentRnnOne.Steps(pg, ph, pw, bias, length, units, reverse); break;
+            }
         }
     }
 
