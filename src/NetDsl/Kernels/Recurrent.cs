@@ -44,6 +44,9 @@ public enum RecurrentCell
 /// once: <c>dW_ih = dGᵀ · X</c>, <c>dW_hh = dGᵀ · H_prev</c>, <c>dx = dG · W_ih</c>, and row sums for the biases.
 /// The step products run on <see cref="Gemm"/> from 4 samples up; under 4 (batch-1 inference) each sample's step
 /// product runs on <see cref="RecurrentProducts"/>, tuned for its short depth, and samples past their length skip it.
+/// One sample with AVX-512 and <c>H</c> a multiple of 16, forward, runs every cell on its own streaming step instead:
+/// the input projection, then each step as 16-row dot products over <c>W_hh</c> as it lies and a pass of cells
+/// (<see cref="RecurrentLstmOne"/>, <see cref="RecurrentGruOne"/>, <see cref="RecurrentRnnOne"/>).
 /// </para>
 /// <para>
 /// The LSTM has its own paths, for speed: the peer workload (B = 32, T = 50, I = 32, H = 128) trains 1.3× faster
@@ -52,9 +55,7 @@ public enum RecurrentCell
 /// the weights packed once per call and the cell as the product's epilogue (<see cref="RecurrentLstm"/>); backward,
 /// each step is one product <c>dG_s · W_hh</c> with <c>W_hh</c> packed once and the cell's backward step as its
 /// epilogue (<see cref="RecurrentLstmBackward"/>), then <c>dW_ih</c> and <c>dW_hh</c> by a kernel that reads the steps'
-/// rows in place (<see cref="RecurrentWeightGradient"/>). One sample with AVX-512 and <c>H</c> a multiple of 16: the
-/// input projection, then each step as 16-row dot products over <c>W_hh</c> as it lies and a pass of cells
-/// (<see cref="RecurrentLstmOne"/>). The steps' products split across <see cref="KernelOptions.MaxThreads"/> by
+/// rows in place (<see cref="RecurrentWeightGradient"/>). The steps' products split across <see cref="KernelOptions.MaxThreads"/> by
 /// columns (units), so results do not depend on the thread count. The cache's layout is the same on every path.
 /// </para>
 /// <para>

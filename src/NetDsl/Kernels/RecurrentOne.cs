@@ -13,7 +13,9 @@ namespace NetDsl.Kernels;
 /// <c>W_hh h_(t−1) + b_hh</c> by <see cref="RecurrentProducts.DotRows16"/> over the rows as they lie: those of r and z
 /// are added to the gates, those of n (<c>W_hn h + b_hn</c>, which the reset gate multiplies) go to the cache's
 /// <c>hn</c>; then a pass of cells. The shared path ran <see cref="RecurrentProducts.MatrixTimesVector"/> (8 rows of
-/// 256-bit vectors at a time) and a cell pass over a separate product buffer.
+/// 256-bit vectors at a time) and a cell pass over a separate product buffer. Measured A/B on this machine (T = 50,
+/// I = 32, H = 128, best of 200): 145 → 117 µs per sequence, of which the projection is 16 µs and the steps about
+/// 1.9 µs each (W_hh streams at about 104 GB/s, against 116 GB/s for a plain read from L2).
 /// </remarks>
 internal static unsafe class RecurrentGruOne
 {
@@ -94,7 +96,10 @@ internal static unsafe class RecurrentGruOne
 /// </summary>
 /// <remarks>
 /// After the input projections of all steps (<see cref="Gemm"/>), each step is, per block of 16 units, one
-/// <see cref="RecurrentProducts.DotRows16"/> and the activation in registers: <c>h_t = tanh(g_t + W_hh h_(t−1) + b_hh)</c>.
+/// <see cref="RecurrentProducts.DotRows16"/> added to the gates, then a pass of <c>h_t = tanh(g_t + W_hh h_(t−1) + b_hh)</c>.
+/// Measured A/B (T = 50, I = 32, H = 128, best of 200): 49 → 36 µs per sequence, the projection 5 µs of it. Taking the
+/// tanh of each block right after its sums measured slower (40.5 µs): its exp chain then waits on one block at a
+/// time, while a pass of its own overlaps the blocks' chains.
 /// </remarks>
 internal static unsafe class RecurrentRnnOne
 {
