@@ -44,6 +44,9 @@ public enum RecurrentCell
 /// once: <c>dW_ih = dGᵀ · X</c>, <c>dW_hh = dGᵀ · H_prev</c>, <c>dx = dG · W_ih</c>, and row sums for the biases.
 /// The step products run on <see cref="Gemm"/> from 4 samples up; under 4 (batch-1 inference) each sample's step
 /// product runs on <see cref="RecurrentProducts"/>, tuned for its short depth, and samples past their length skip it.
+/// One sample with AVX-512 and <c>H</c> a multiple of 16, forward, runs every cell on its own streaming step instead:
+/// the input projection, then each step as 16-row dot products over <c>W_hh</c> as it lies and a pass of cells
+/// (<see cref="RecurrentLstmOne"/>, <see cref="RecurrentGruOne"/>, <see cref="RecurrentRnnOne"/>).
 /// </para>
 /// <para>
 /// The LSTM has its own paths, for speed: the peer workload (B = 32, T = 50, I = 32, H = 128) trains 1.3× faster
@@ -52,9 +55,7 @@ public enum RecurrentCell
 /// the weights packed once per call and the cell as the product's epilogue (<see cref="RecurrentLstm"/>); backward,
 /// each step is one product <c>dG_s · W_hh</c> with <c>W_hh</c> packed once and the cell's backward step as its
 /// epilogue (<see cref="RecurrentLstmBackward"/>), then <c>dW_ih</c> and <c>dW_hh</c> by a kernel that reads the steps'
-/// rows in place (<see cref="RecurrentWeightGradient"/>). One sample with AVX-512 and <c>H</c> a multiple of 16: the
-/// input projection, then each step as 16-row dot products over <c>W_hh</c> as it lies and a pass of cells
-/// (<see cref="RecurrentLstmOne"/>). The steps' products split across <see cref="KernelOptions.MaxThreads"/> by
+/// rows in place (<see cref="RecurrentWeightGradient"/>). The steps' products split across <see cref="KernelOptions.MaxThreads"/> by
 /// columns (units), so results do not depend on the thread count. The cache's layout is the same on every path.
 /// </para>
 /// <para>
@@ -131,9 +132,9 @@ public static class Recurrent
         CheckAtLeast(cache.Length, layout.CacheSize, nameof(cache), nameof(CacheSize));
         int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, gh = layout.GateWidth, rows = layout.Rows;
 
-        bool lstmOne = cell == RecurrentCell.Lstm && batch == 1 && RecurrentLstmOne.Supports(units, width);
+        bool one = batch == 1 && RecurrentLstmOne.Supports(units, width);
         bool lstmBatch = cell == RecurrentCell.Lstm && batch >= Gemm.PanelMinRows;
-        if (lstmOne || lstmBatch)
+        if (one || lstmBatch)
         {
             // These paths write every position a sample runs: only the rest needs zeros (800 KB less to write for the
             // peer workload).
@@ -157,9 +158,9 @@ public static class Recurrent
         Span<float> cellState = cell == RecurrentCell.Lstm ? cache.Slice(layout.GatesSize + layout.ExtrasSize + batch * units, batch * units) : default;
         Span<float> product = cache.Slice(layout.ProductOffset, batch * gh);
         bool fewSamples = batch < Gemm.PanelMinRows;
-        if (lstmOne)
+        if (one)
         {
-            LstmForwardOne(x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, geometry, reverse);
+            ForwardOne(cell, x, lengths, weightIh, weightHh, biasIh, biasHh, hidden, gates, extras, geometry, reverse);
             return;
         }
         if (lstmBatch)
@@ -229,12 +230,15 @@ public static class Recurrent
         }
     }
 
-    /// <summary>The LSTM forward pass of one sample by <see cref="RecurrentLstmOne"/>: the input projections of its steps, then the steps.</summary>
-    private static unsafe void LstmForwardOne(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
+    /// <summary>
+    /// The forward pass of one sample by <see cref="RecurrentLstmOne"/>, <see cref="RecurrentGruOne"/> or
+    /// <see cref="RecurrentRnnOne"/>: the input projections of its steps, then the steps.
+    /// </summary>
+    private static unsafe void ForwardOne(RecurrentCell cell, ReadOnlySpan<float> x, ReadOnlySpan<int> lengths,
         ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh,
         Span<float> hidden, Span<float> gates, Span<float> extras, in RecurrentGeometry geometry, bool reverse)
     {
-        int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, gh = 4 * units;
+        int steps = geometry.Steps, inputs = geometry.InputSize, units = geometry.HiddenSize, gh = Gates(cell) * units;
         int length = lengths.IsEmpty ? steps : lengths[0];
         if (length == 0)
         {
@@ -244,7 +248,13 @@ public static class Recurrent
         Gemm.MultiplyTransposedB(x.Slice(0, length * inputs), weightIh, biasIh, gates.Slice(0, length * gh), length, gh, inputs, new IdentityActivation());
         fixed (float* pg = gates, pe = extras, ph = hidden, pw = weightHh, pb = biasHh)
         {
-            RecurrentLstmOne.Steps(pg, pe, pe + steps * units, ph, pw, biasHh.IsEmpty ? null : pb, length, units, reverse);
+            float* bias = biasHh.IsEmpty ? null : pb;
+            switch (cell)
+            {
+                case RecurrentCell.Lstm: RecurrentLstmOne.Steps(pg, pe, pe + steps * units, ph, pw, bias, length, units, reverse); break;
+                case RecurrentCell.Gru: RecurrentGruOne.Steps(pg, pe, ph, pw, bias, length, units, reverse); break;
+                default: RecurrentRnnOne.Steps(pg, ph, pw, bias, length, units, reverse); break;
+            }
         }
     }
 

@@ -12,7 +12,8 @@ namespace NetDsl.Kernels;
 /// per-row horizontal sums of a plain dot-product kernel weigh, and the product repeats every step.
 /// </summary>
 /// <remarks>
-/// Forward, <c>W_hh h</c> is <see cref="MatrixTimesVector"/>: dot products 8 rows at a time, reduced together.
+/// Forward, <c>W_hh h</c> is <see cref="MatrixTimesVector"/>: dot products 8 rows at a time, reduced together (one
+/// sample at AVX-512 with <c>H</c> a multiple of 16 uses <see cref="DotRows16"/> instead, inside each cell's own step).
 /// Backward, <c>dGᵀ W_hh</c> is <see cref="VectorTimesMatrix"/>: each element of <c>dG</c> broadcast into a row of
 /// <c>W_hh</c>, 8 vectors of columns at a time, no reductions at all. Both stream <c>W_hh</c> once per step, which for
 /// an LSTM of 128 units (256 KB, in L2) is what bounds them. Measured on this machine (Zen 5, loaded): 2.9 µs and

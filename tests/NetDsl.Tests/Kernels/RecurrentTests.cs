@@ -304,6 +304,61 @@ public class RecurrentTests
         }
     }
 
+    /// <summary>
+    /// One sample of a GRU or simple RNN: at Vector512 with <c>H</c> a multiple of 16 the streaming step
+    /// (<see cref="RecurrentGruOne"/>, <see cref="RecurrentRnnOne"/>), otherwise the shared path. Forward against the
+    /// float64 reference at every width, every gradient (which reads the forward's cache) against finite differences,
+    /// with lengths (0 included), reverse, truncation and without biases.
+    /// </summary>
+    [Theory]
+    [InlineData(RecurrentCell.Gru)]
+    [InlineData(RecurrentCell.SimpleRnn)]
+    public void GruAndRnnSingleSamplePathsMatchReference(RecurrentCell cell)
+    {
+        var forwardCases = new[]
+        {
+            Make(cell, 1, 6, 4, 32, [], false, 720), Make(cell, 1, 6, 4, 32, [], true, 721), Make(cell, 1, 6, 4, 48, [4], true, 722),
+            Make(cell, 1, 6, 4, 32, [5], false, 723), Make(cell, 1, 6, 4, 32, [0], false, 724), Make(cell, 1, 6, 4, 20, [4], true, 725),
+            Make(cell, 1, 6, 4, 16, [1], true, 726),
+        };
+        foreach (Case c in forwardCases)
+        {
+            double[] expected = RecurrentReference.Forward(c.Reference(), D(c.X), c.Lengths, c.Batch, c.Steps, c.Reverse);
+            foreach (SimdWidth width in AllWidths)
+            {
+                TestData.Near(expected, RunForward(c, width).Hidden, 1e-5, 1e-4, $"{c} at {width}");
+            }
+        }
+
+        var gradientCases = new[]
+        {
+            Make(cell, 1, 5, 3, 16, [], false, 730), Make(cell, 1, 5, 3, 16, [4], true, 731), Make(cell, 1, 5, 3, 32, [3], false, 732),
+            Make(cell, 1, 5, 3, 18, [], true, 733),
+        };
+        foreach (Case c in gradientCases)
+        {
+            ReferenceGradients expected = Reference(c);
+            foreach (SimdWidth width in AllWidths)
+            {
+                AssertNear(expected, RunBackward(c, 0, width), $"{c} at {width}");
+            }
+            foreach (int k in new[] { 1, 2, 3 })
+            {
+                AssertNear(Reference(c, k), RunBackward(c, k, SimdDispatch.Best), $"{c} truncation {k}");
+            }
+            Case unbiased = c with { BiasIh = new float[c.BiasIh.Length], BiasHh = new float[c.BiasHh.Length] };
+            float[] hidden = new float[c.Batch * c.Steps * c.Hidden], cache = new float[Recurrent.CacheSize(c.Cell, c.Geometry, c.Batch)];
+            Recurrent.Forward(c.Cell, c.X, c.Lengths, c.WeightIh, c.WeightHh, [], [], hidden, cache, c.Geometry, c.Batch, c.Reverse);
+            Assert.Equal(RunForward(unbiased).Hidden, hidden);
+            float[] dWih = new float[c.WeightIh.Length], dWhh = new float[c.WeightHh.Length];
+            Recurrent.Backward(c.Cell, c.X, c.Lengths, c.WeightIh, c.WeightHh, hidden, cache, c.W, dWih, dWhh, [], [], [],
+                new float[Recurrent.ScratchSize(c.Cell, c.Geometry, c.Batch)], c.Geometry, c.Batch, reverse: c.Reverse);
+            Gradients withBiases = RunBackward(unbiased, 0, SimdDispatch.Best);
+            Assert.Equal(withBiases.WeightIh, dWih);
+            Assert.Equal(withBiases.WeightHh, dWhh);
+        }
+    }
+
     [Fact]
     public void LstmStepsGiveTheSameBitsOnOneAndTwoThreads()
     {
@@ -340,7 +395,8 @@ public class RecurrentTests
         using var kernelThreads = KernelThreads.Hold();
         var cases = new[] { Make(RecurrentCell.SimpleRnn, 5, 6, 7, 9, [6, 2, 5, 1, 3], false, 1), Make(RecurrentCell.Lstm, 1, 6, 7, 33, [], true, 2),
             Make(RecurrentCell.Lstm, 5, 6, 7, 9, [], false, 3), Make(RecurrentCell.Gru, 5, 6, 7, 9, [6, 2, 5, 1, 3], true, 4), Make(RecurrentCell.Gru, 1, 6, 7, 9, [], false, 5),
-            Make(RecurrentCell.Lstm, 1, 6, 7, 32, [], false, 6), Make(RecurrentCell.Lstm, 6, 6, 7, 20, [6, 2, 5, 1, 3, 6], true, 7) };
+            Make(RecurrentCell.Lstm, 1, 6, 7, 32, [], false, 6), Make(RecurrentCell.Lstm, 6, 6, 7, 20, [6, 2, 5, 1, 3, 6], true, 7),
+            Make(RecurrentCell.Gru, 1, 6, 7, 32, [4], true, 8), Make(RecurrentCell.SimpleRnn, 1, 6, 7, 16, [], false, 9) };
         var buffers = cases.Select(c => (Hidden: new float[c.Batch * c.Steps * c.Hidden], Cache: new float[Recurrent.CacheSize(c.Cell, c.Geometry, c.Batch)],
             Scratch: new float[Recurrent.ScratchSize(c.Cell, c.Geometry, c.Batch)], DWih: new float[c.WeightIh.Length], DWhh: new float[c.WeightHh.Length],
             DbIh: new float[c.BiasIh.Length], DbHh: new float[c.BiasHh.Length], Dx: new float[c.X.Length])).ToArray();
