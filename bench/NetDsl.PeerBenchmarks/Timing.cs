@@ -12,15 +12,22 @@ internal sealed record Measurement(double Median, double Min, int OperationsPerB
 /// JIT has tiered up and its caches and thread pools are hot, and a block is sized to about <see cref="BlockSeconds"/>.
 /// Then the engines' blocks are <b>interleaved</b> (NetDsl, TorchSharp, ORT, NetDsl, ...), so a burst of load from
 /// another process hits all of them alike and the ratios stay fair; before each block a full, untimed garbage collection
-/// (TorchSharp leaves native tensors to finalizers) and a short pause (so the previous engine's spinning workers sleep).
+/// (TorchSharp leaves native tensors to finalizers) and a pause of <see cref="PauseMilliseconds"/>, so the previous
+/// engine's spinning workers are asleep and each block runs as if its engine were alone.
 /// Reports the median and the minimum time per operation.
 /// </summary>
+/// <remarks>
+/// Why 100 ms and not 20: at 2 threads with 20 ms pauses, ORT's pool threads were still spinning when NetDsl's block (which
+/// follows ORT's) began, taking NetDsl's second core: Dense 512→512 forward measured NetDsl 145–149 against ORT 196–201
+/// GFLOP/s; with 100 ms pauses 177 against 178, and with 300 ms 170–174 against 179–181 (same commit, quiet machine).
+/// At 1 thread the pause made no difference beyond noise.
+/// </remarks>
 internal static class Timing
 {
     public static double WarmupSeconds = 0.5;
     public static double BlockSeconds = 0.05;
     public static int Blocks = 21;
-    public static int PauseMilliseconds = int.TryParse(Environment.GetEnvironmentVariable("PEERS_PAUSE_MS"), out int ms) ? ms : 20;
+    public static int PauseMilliseconds = int.TryParse(Environment.GetEnvironmentVariable("PEERS_PAUSE_MS"), out int ms) ? ms : 100;
 
     /// <summary>Measures each non-null operation; null in, null out.</summary>
     public static Measurement?[] Measure(params Action?[] operations)
