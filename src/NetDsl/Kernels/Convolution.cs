@@ -504,6 +504,7 @@ public static class Convolution
                 SimdWidth.Vector128 => &ConvolutionDirect.RunWeightGradientItems<Simd128, Vector128<float>>,
                 _ => &ConvolutionDirect.RunWeightGradientItems<SimdScalar, float>,
             };
+            PackBuffer.Get(ConvolutionDirect.GradientBufferLength(in job)); // the caller may claim no item this time and one next time: size its buffer now
             KernelRange.Run(&job, body, ConvolutionDirect.WeightGradientItems(in job, width), threads);
             // dW[o, t] = dWᵀ[t, o]
             ConvolutionDirect.Transpose(ps, stride, pw, depth, depth, channels);
@@ -567,6 +568,7 @@ public static class Convolution
                 (_, true) => &ConvolutionDirect.RunItems<SimdScalar, float, TActivation>,
                 _ => &ConvolutionDirect.RunItems<SimdScalar, float, IdentityActivation>,
             };
+            PackBuffer.Get(ConvolutionDirect.ForwardBufferLength(in job)); // the caller may claim no item this time and one next time: size its buffer now
             KernelRange.Run(&job, body, batch * job.Parts, threads);
         }
         if (!fused)

@@ -267,12 +267,15 @@ internal static unsafe partial class ConvolutionDirect
     /// <summary>Channels in the block that starts with <paramref name="remaining"/> channels left: 2 vectors, or 1 if that covers them.</summary>
     internal static int BlockWidth(int remaining, int lanes) => remaining <= lanes ? lanes : 2 * lanes;
 
+    /// <summary>Floats of each thread's buffer for the forward items: a padded sample and slack (vectors of rows narrower than a vector read past the last row).</summary>
+    internal static int ForwardBufferLength(in DirectJob job) => job.PaddedSize + 32;
+
     /// <summary>The job's samples (× parts) <c>[start, end)</c> at a width, on the calling thread.</summary>
     public static void RunItems<TSimd, TVec, TActivation>(void* state, int start, int end)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
         ref DirectJob job = ref *(DirectJob*)state;
-        float* padded = PackBuffer.Get(job.PaddedSize + 32); // slack: vectors of rows narrower than a vector read past the last row
+        float* padded = PackBuffer.Get(ForwardBufferLength(in job));
         float* tile = stackalloc float[TilePositions * 2 * 16];
         int lastSample = -1;
         for (int item = start; item < end; item++)

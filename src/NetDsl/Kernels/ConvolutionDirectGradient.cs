@@ -10,7 +10,7 @@ internal static unsafe partial class ConvolutionDirect
     /// Floats of each thread's buffer for <see cref="RunWeightGradientItems{TSimd, TVec}"/>: a padded sample, slack, and
     /// the sample's output gradient transposed to <c>[OH·OW][O rounded up to 16]</c>.
     /// </summary>
-    private static int GradientBufferLength(in DirectJob job)
+    internal static int GradientBufferLength(in DirectJob job)
         => job.PaddedSize + 64 + job.OutHeight * job.OutWidth * RoundUp(job.OutChannels, 16);
 
     /// <summary>Items of a weight-gradient job: blocks of output channels × groups of <see cref="TilePositions"/> taps.</summary>

@@ -106,6 +106,9 @@ internal static unsafe class PanelGemm
         int groups = (panels + panelsPerGroup - 1) / panelsPerGroup;
         int rowBlocks = groups >= 2 * threads ? 1 : Math.Min(rowTiles, (2 * threads + groups - 1) / groups);
         groups = Math.Min(groups, KernelPool.MaxItems / rowBlocks);
+        // Which items the caller claims depends on timing: it may claim none of this product today and one tomorrow.
+        // Size its packing buffer now, so a later claim never allocates on the calling thread.
+        PackBuffer.Get(PackLength<TSimd, TVec>(job.K));
         fixed (PanelJob* jobPointer = &job)
         {
             var grid = new Grid { Job = jobPointer, Panels = panels, Groups = groups, RowTiles = rowTiles, RowBlocks = rowBlocks };
