@@ -496,7 +496,7 @@ public static class Convolution
             int* offsets = (int*)(ps + ConvolutionDirect.PackedLength(depth, channels));
             ConvolutionDirect.Prepare(ref job, in g, offsets);
             new Span<float>(ps, depth * stride).Clear();
-            int threads = 2L * depth * channels * positions * batch >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
+            int threads = KernelPool.ThreadsFor(2L * depth * channels * positions * batch);
             delegate*<void*, int, int, void> body = width switch
             {
                 SimdWidth.Vector512 => &ConvolutionDirect.RunWeightGradientItems<Simd512, Vector512<float>>,
@@ -555,7 +555,7 @@ public static class Convolution
             job.NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f;
 
             // Threads split samples; with fewer samples than threads, each sample's rows in parts.
-            int threads = 2L * depth * channels * positions * batch >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
+            int threads = KernelPool.ThreadsFor(2L * depth * channels * positions * batch);
             job.Parts = batch < threads ? Math.Min(g.OutHeight, (threads + batch - 1) / batch) : 1;
             delegate*<void*, int, int, void> body = (width, fused) switch
             {

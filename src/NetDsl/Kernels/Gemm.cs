@@ -166,7 +166,7 @@ public static class Gemm
                 ARowStride = aRowStride, ADepthStride = aDepthStride, BDepthStride = bDepthStride, BColumnStride = bColumnStride,
                 NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
             };
-            int threads = 2L * m * n * k >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
+            int threads = KernelPool.ThreadsFor(2L * m * n * k);
             PanelGemm.Run<TSimd, TVec, TActivation>(in job, threads);
         }
         if (!PanelGemm.IsFused<TActivation>())
@@ -211,7 +211,7 @@ public static class Gemm
                 ARowStride = aRowStride, ADepthStride = aDepthStride, BDepthStride = bDepthStride, BColumnStride = bColumnStride,
                 NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
             };
-            int threads = 2L * m * n * k >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
+            int threads = KernelPool.ThreadsFor(2L * m * n * k);
             PanelGemm.Run<TSimd, TVec, TActivation>(in job, threads);
         }
         if (!PanelGemm.IsFused<TActivation>())

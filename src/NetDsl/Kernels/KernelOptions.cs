@@ -65,6 +65,12 @@ internal static unsafe class KernelPool
     /// <summary>Below this many flops (2·m·n·k) a product stays on the calling thread: waking a worker costs more.</summary>
     public const long MinParallelFlops = 1L << 21;
 
+    /// <summary>
+    /// The threads a job of <paramref name="flops"/> floating-point operations may use: <see cref="KernelOptions.MaxThreads"/>
+    /// from <see cref="MinParallelFlops"/> on, else 1 (the calling thread alone).
+    /// </summary>
+    public static int ThreadsFor(long flops) => flops >= MinParallelFlops ? KernelOptions.MaxThreads : 1;
+
     /// <summary>Most items a job is cut into (the caller groups work beyond this).</summary>
     public const int MaxItems = 1 << 12;
 

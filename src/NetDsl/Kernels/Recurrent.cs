@@ -300,11 +300,10 @@ public static class Recurrent
     }
 
     /// <summary>
-    /// The threads for one step's product of <c>m × n × k</c>: <see cref="KernelOptions.MaxThreads"/> if it is large
-    /// enough to pay for waking a worker (<see cref="KernelPool.MinParallelFlops"/>), else 1. A step of the peer
+    /// The threads for one step's product of <c>m × n × k</c> (<see cref="KernelPool.ThreadsFor"/>). A step of the peer
     /// workload (B = 32, H = 128) is 4 to 5 MFLOP, about 40 µs on one core; the pool's workers spin between steps.
     /// </summary>
-    private static int StepThreads(int m, int n, int k) => 2L * m * n * k >= KernelPool.MinParallelFlops ? KernelOptions.MaxThreads : 1;
+    private static int StepThreads(int m, int n, int k) => KernelPool.ThreadsFor(2L * m * n * k);
 
     // KernelRange's bodies: the step's job lives on the caller's stack until KernelRange.Run returns.
     private static unsafe void LstmForwardBlocks<TSimd, TVec>(void* job, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
