@@ -843,14 +843,7 @@ internal static unsafe class RecurrentWeightGradient
         TSimd.Store(c50, ref t, 5 * rows); TSimd.Store(c51, ref t, 5 * rows + v);
         TSimd.Store(c60, ref t, 6 * rows); TSimd.Store(c61, ref t, 6 * rows + v);
         TSimd.Store(c70, ref t, 7 * rows); TSimd.Store(c71, ref t, 7 * rows + v);
-        for (nint r = 0; r < rows; r++)
-        {
-            float* destination = job.C + (i + r) * n + j;
-            for (int c = 0; c < Columns; c++)
-            {
-                destination[c] = tile[c * rows + r];
-            }
-        }
+        StoreTile(in job, tile, i, j, rows, Columns);
     }
 
     /// <summary><c>C[i..i+2V, j..j+12]</c> over every sample's rows: <see cref="Tile"/> with 12 columns.</summary>
@@ -910,10 +903,16 @@ internal static unsafe class RecurrentWeightGradient
         TSimd.Store(c90, ref t, 9 * rows); TSimd.Store(c91, ref t, 9 * rows + v);
         TSimd.Store(ca0, ref t, 10 * rows); TSimd.Store(ca1, ref t, 10 * rows + v);
         TSimd.Store(cb0, ref t, 11 * rows); TSimd.Store(cb1, ref t, 11 * rows + v);
+        StoreTile(in job, tile, i, j, rows, WideColumns);
+    }
+
+    /// <summary><c>C[i + r, j + c] = tile[c·rows + r]</c>: a finished tile, stored column by column, into rows of <c>C</c>.</summary>
+    private static void StoreTile(in Job job, float* tile, int i, int j, nint rows, int columns)
+    {
         for (nint r = 0; r < rows; r++)
         {
-            float* destination = job.C + (i + r) * n + j;
-            for (int c = 0; c < WideColumns; c++)
+            float* destination = job.C + (i + r) * job.N + j;
+            for (int c = 0; c < columns; c++)
             {
                 destination[c] = tile[c * rows + r];
             }
