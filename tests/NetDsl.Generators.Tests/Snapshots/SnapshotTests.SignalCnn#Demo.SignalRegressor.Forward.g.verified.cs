@@ -30,7 +30,7 @@ namespace Demo
 
             // Layer 0 · Conv1D 3 → 8 channels, 5 kernel, stride 2, padding 0, dilation 2 · Tanh
             // y0[B,8,21] = tanh(b0 + Σ_c W0[o,c] ⋆ x[B,3,50])
-            // Direct convolution, no im2col: rows of 21 positions (16 or more) in vector lanes × 8 channels per tile, no transpose (the CNN's 1→16 5x5 layer: 87 GFLOP/s, against 48 for im2col + GEMM).
+            // Direct convolution, no im2col: output positions in vector lanes (rows of 21 fill at least one vector of 16) × 8 channels per tile, no transpose (the CNN's 1→16 5x5 layer: 87 GFLOP/s, against 48 for im2col + GEMM).
             global::System.Span<float> y0 = workspace.Layer0Output.AsSpan(0, batch * 168);
             global::NetDsl.Kernels.Convolution.Conv2DForward(x, parameters.Slice(Layer0WeightOffset, 120), parameters.Slice(Layer0BiasOffset, 8), y0,
                 s_layer0Geometry, batch, workspace.Scratch, new global::NetDsl.Kernels.TanhActivation());
