@@ -341,26 +341,7 @@ internal static unsafe class RecurrentLstmOne
             // All the step's gate sums first, then the cells: the cells' exp chains are latency-bound one block at a
             // time, but the blocks are independent, so a pass of cells alone overlaps them (measured 0.85 → 0.2 µs
             // per step for H = 128).
-            if (previous >= 0)
-            {
-                ref float state = ref Unsafe.AsRef<float>(hidden + previous * h);
-                for (nint n = 0; n < 4 * h; n += 16)
-                {
-                    Vector512<float> sum = RecurrentProducts.DotRows16(ref Unsafe.AsRef<float>(weightHh + n * h), ref state, h);
-                    if (biasHh != null)
-                    {
-                        sum += Vector512.Load(biasHh + n);
-                    }
-                    (Vector512.Load(g + n) + sum).Store(g + n);
-                }
-            }
-            else if (biasHh != null)
-            {
-                for (nint n = 0; n < 4 * h; n += 16)
-                {
-                    (Vector512.Load(g + n) + Vector512.Load(biasHh + n)).Store(g + n);
-                }
-            }
+            RecurrentProducts.RowSums16(g, weightHh, biasHh, previous >= 0 ? hidden + previous * h : null, 4 * h, h, accumulate: true);
             for (nint u = 0; u < h; u += 16)
             {
                 Vector512<float> i = RecurrentCells.Sigmoid<Simd512, Vector512<float>>(Vector512.Load(g + u));

@@ -34,45 +34,10 @@ internal static unsafe class RecurrentGruOne
             float* g = gates + 3 * t * h;
             float* hnt = hn + t * h;
             // All the sums first, then the cells (as the LSTM's: the cells' exp chains overlap across blocks).
-            if (previous >= 0)
-            {
-                ref float state = ref Unsafe.AsRef<float>(hidden + previous * h);
-                for (nint n = 0; n < 2 * h; n += 16)
-                {
-                    Vector512<float> sum = RecurrentProducts.DotRows16(ref Unsafe.AsRef<float>(weightHh + n * h), ref state, h);
-                    if (biasHh != null)
-                    {
-                        sum += Vector512.Load(biasHh + n);
-                    }
-                    (Vector512.Load(g + n) + sum).Store(g + n);
-                }
-                for (nint n = 0; n < h; n += 16)
-                {
-                    Vector512<float> sum = RecurrentProducts.DotRows16(ref Unsafe.AsRef<float>(weightHh + (2 * h + n) * h), ref state, h);
-                    if (biasHh != null)
-                    {
-                        sum += Vector512.Load(biasHh + 2 * h + n);
-                    }
-                    sum.Store(hnt + n);
-                }
-            }
-            else
-            {
-                // h_(−1) = 0: the sums are the biases.
-                for (nint n = 0; n < h; n += 16)
-                {
-                    if (biasHh != null)
-                    {
-                        (Vector512.Load(g + n) + Vector512.Load(biasHh + n)).Store(g + n);
-                        (Vector512.Load(g + h + n) + Vector512.Load(biasHh + h + n)).Store(g + h + n);
-                        Vector512.Load(biasHh + 2 * h + n).Store(hnt + n);
-                    }
-                    else
-                    {
-                        Vector512<float>.Zero.Store(hnt + n);
-                    }
-                }
-            }
+            // r and z: their recurrent sums add to the input projections; n: W_hn·h + b_hn apart, for r ⊙ (W_hn·h + b_hn).
+            float* state = previous >= 0 ? hidden + previous * h : null;
+            RecurrentProducts.RowSums16(g, weightHh, biasHh, state, 2 * h, h, accumulate: true);
+            RecurrentProducts.RowSums16(hnt, weightHh + 2 * h * h, biasHh == null ? null : biasHh + 2 * h, state, h, h, accumulate: false);
             for (nint u = 0; u < h; u += 16)
             {
                 Vector512<float> r = RecurrentCells.Sigmoid<Simd512, Vector512<float>>(Vector512.Load(g + u));
@@ -115,26 +80,7 @@ internal static unsafe class RecurrentRnnOne
             int t = reverse ? length - 1 - s : s;
             int previous = s == 0 ? -1 : reverse ? t + 1 : t - 1;
             float* g = gates + t * h;
-            if (previous >= 0)
-            {
-                ref float state = ref Unsafe.AsRef<float>(hidden + previous * h);
-                for (nint n = 0; n < h; n += 16)
-                {
-                    Vector512<float> sum = RecurrentProducts.DotRows16(ref Unsafe.AsRef<float>(weightHh + n * h), ref state, h);
-                    if (biasHh != null)
-                    {
-                        sum += Vector512.Load(biasHh + n);
-                    }
-                    (Vector512.Load(g + n) + sum).Store(g + n);
-                }
-            }
-            else if (biasHh != null)
-            {
-                for (nint n = 0; n < h; n += 16)
-                {
-                    (Vector512.Load(g + n) + Vector512.Load(biasHh + n)).Store(g + n);
-                }
-            }
+            RecurrentProducts.RowSums16(g, weightHh, biasHh, previous >= 0 ? hidden + previous * h : null, h, h, accumulate: true);
             for (nint u = 0; u < h; u += 16)
             {
                 Vector512<float> y = RecurrentCells.Tanh<Simd512, Vector512<float>>(Vector512.Load(g + u));

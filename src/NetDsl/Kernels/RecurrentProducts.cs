@@ -184,6 +184,42 @@ internal static class RecurrentProducts
         }
         return j;
     }
+
+    /// <summary>
+    /// One batch-1 step's recurrent sums: for <paramref name="rows"/> rows (a multiple of 16) of <c>W_hh [rows, k]</c> as
+    /// it lies, <c>sums[n] = (sums[n] +) W_hh[n, ·] · state + bias[n]</c> by <see cref="DotRows16"/>, adding to
+    /// <paramref name="sums"/> when <paramref name="accumulate"/>, else overwriting them. <paramref name="bias"/> may be
+    /// null; a null <paramref name="state"/> is the zero state before the first step (the products are skipped).
+    /// </summary>
+    internal static unsafe void RowSums16(float* sums, float* weightHh, float* bias, float* state, nint rows, nint k, bool accumulate)
+    {
+        for (nint n = 0; n < rows; n += 16)
+        {
+            Vector512<float> sum;
+            if (state != null)
+            {
+                sum = DotRows16(ref Unsafe.AsRef<float>(weightHh + n * k), ref Unsafe.AsRef<float>(state), k);
+                if (bias != null)
+                {
+                    sum += Vector512.Load(bias + n);
+                }
+            }
+            else if (bias != null)
+            {
+                sum = Vector512.Load(bias + n);
+            }
+            else if (accumulate)
+            {
+                continue; // nothing to add
+            }
+            else
+            {
+                sum = Vector512<float>.Zero;
+            }
+            (accumulate ? Vector512.Load(sums + n) + sum : sum).Store(sums + n);
+        }
+    }
+
     /// <summary>
     /// <c>c[0..16] = w[0..16, :] · a</c> for 16 rows of <paramref name="w"/> (<paramref name="k"/> apart, <c>k</c> a multiple
     /// of 16) with AVX-512: one accumulator per row, then one tree of in-lane unpacks, shuffles and 128-bit-lane
