@@ -26,11 +26,11 @@ internal static class Correctness
         var mediumWs = new MlpM.Workspace(256);
         var denseWs = new Dense512.Workspace(512);
 
-        report.Checks.Add(Inference("MLP-S batch 1", f.SmallStack, f.SmallX1, (x, y) => f.Small.Forward(x, y, smallWs)));
-        report.Checks.Add(Inference("MLP-S batch 256", f.SmallStack, f.SmallX256, (x, y) => f.Small.Forward(x, y, smallWs)));
-        report.Checks.Add(Inference("MLP-M batch 1", f.MediumStack, f.MediumX1, (x, y) => f.Medium.Forward(x, y, mediumWs)));
-        report.Checks.Add(Inference("MLP-M batch 256", f.MediumStack, f.MediumX256, (x, y) => f.Medium.Forward(x, y, mediumWs)));
-        report.Checks.Add(Inference("Dense 512→512 batch 512", f.DenseStack, f.DenseX, (x, y) => f.Dense.Forward(x, y, denseWs)));
+        report.Checks.Add(Inference("MLP-S batch 1", f.SmallStack, f.SmallX1, (x, y) => f.SmallPredictor.Forward(x, y, smallWs)));
+        report.Checks.Add(Inference("MLP-S batch 256", f.SmallStack, f.SmallX256, (x, y) => f.SmallPredictor.Forward(x, y, smallWs)));
+        report.Checks.Add(Inference("MLP-M batch 1", f.MediumStack, f.MediumX1, (x, y) => f.MediumPredictor.Forward(x, y, mediumWs)));
+        report.Checks.Add(Inference("MLP-M batch 256", f.MediumStack, f.MediumX256, (x, y) => f.MediumPredictor.Forward(x, y, mediumWs)));
+        report.Checks.Add(Inference("Dense 512→512 batch 512", f.DenseStack, f.DenseX, (x, y) => f.DensePredictor.Forward(x, y, denseWs)));
         report.Checks.AddRange(DenseBackward(f, denseWs));
         report.Checks.AddRange(Training(f, report));
         report.Checks.AddRange(CnnLstm(f, report));
@@ -157,12 +157,12 @@ internal static class Correctness
             using var torchCnn = TorchModel.Cnn(f.CnnWeights);
             using var onnxCnn = new OnnxModel(OnnxModel.Cnn(f.CnnWeights), [1, 28, 28], 10, threads: 1);
             foreach (var x in new[] { f.CnnX1, f.CnnX64 })
-                checks.Add(Outputs($"CNN batch {x.Length / 784}", x, [1, 28, 28], (a, y) => f.Cnn.Forward(a, y, cnnWs), torchCnn, onnxCnn));
+                checks.Add(Outputs($"CNN batch {x.Length / 784}", x, [1, 28, 28], (a, y) => f.CnnPredictor.Forward(a, y, cnnWs), torchCnn, onnxCnn));
         }
         using (var torchLstm = TorchModel.Lstm(f.LstmWeights))
         using (var onnxLstm = new OnnxModel(OnnxModel.Lstm(f.LstmWeights), [50, 32], 10, threads: 1))
             foreach (var x in new[] { f.LstmX1, f.LstmX32 })
-                checks.Add(Outputs($"LSTM batch {x.Length / 1600}", x, [50, 32], (a, y) => f.Lstm.Forward(a, y, lstmWs), torchLstm, onnxLstm));
+                checks.Add(Outputs($"LSTM batch {x.Length / 1600}", x, [50, 32], (a, y) => f.LstmPredictor.Forward(a, y, lstmWs), torchLstm, onnxLstm));
 
         const float lr = 0.1f;
         // CNN: TorchSharp's step with mkldnn as shipped (a diagnostic: PEERS.md says its conv gradients are wrong here), then with mkldnn off (the check).

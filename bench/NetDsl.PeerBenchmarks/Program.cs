@@ -97,6 +97,14 @@ internal sealed class Fixtures
     public readonly Dense512 Dense = new(seed: 3);
     public readonly DenseStack SmallStack, MediumStack, DenseStack;
 
+    // What NetDsl times for inference: each network's Predictor (weights packed once, as ORT's session packs them), made
+    // after the weights above are final. Training rows use the networks themselves.
+    public readonly MlpS.Predictor SmallPredictor;
+    public readonly MlpM.Predictor MediumPredictor;
+    public readonly Dense512.Predictor DensePredictor;
+    public readonly FashionCnn.Predictor CnnPredictor;
+    public readonly SeqLstm.Predictor LstmPredictor;
+
     // Issue 5: the Fashion-MNIST CNN; issue 6: the LSTM classifier.
     public readonly FashionCnn Cnn = new(seed: 4);
     public readonly FashionCnn CnnTrained = new(seed: 4);
@@ -151,6 +159,11 @@ internal sealed class Fixtures
         Lstm.Parameters.CopyTo(LstmTrained.Parameters);
         LstmWeights = new NamedWeights(Lstm.Parameters, SeqLstm.ParameterTensors);
         LstmOneHot = OneHot(LstmLabels);
+        SmallPredictor = Small.CreatePredictor();
+        MediumPredictor = Medium.CreatePredictor();
+        DensePredictor = Dense.CreatePredictor();
+        CnnPredictor = Cnn.CreatePredictor();
+        LstmPredictor = Lstm.CreatePredictor();
         var random = new Random(24);
         TrainLabels = new long[64];
         for (int b = 0; b < 64; b++)

@@ -34,8 +34,8 @@ internal static class Runs
         // MLP-S and MLP-M inference.
         foreach (var (name, stack, forward, x1, x256) in new (string, DenseStack, Action<float[], float[]>, float[], float[])[]
         {
-            ("MLP-S 784-128-10", f.SmallStack, Forward(f.Small), f.SmallX1, f.SmallX256),
-            ("MLP-M 784-512-256-10", f.MediumStack, Forward(f.Medium), f.MediumX1, f.MediumX256),
+            ("MLP-S 784-128-10", f.SmallStack, Forward(f.SmallPredictor), f.SmallX1, f.SmallX256),
+            ("MLP-M 784-512-256-10", f.MediumStack, Forward(f.MediumPredictor), f.MediumX1, f.MediumX256),
         })
         {
             using var torchMlp = new TorchMlp(stack);
@@ -78,7 +78,7 @@ internal static class Runs
             onnx.Bind(f.DenseX, 512, 512);
             double forwardFlop = 2.0 * 512 * 512 * 512;
             Add(rows, Row("Dense 512→512 batch 512, forward", Unit.GigaflopsPerSecond, 512, forwardFlop,
-                () => f.Dense.Forward(f.DenseX, y, ws), torchDense.Forward, () => onnx.Run(512)));
+                () => f.DensePredictor.Forward(f.DenseX, y, ws), torchDense.Forward, () => onnx.Run(512)));
             Add(rows, Row("Dense 512→512 batch 512, forward + backward", Unit.GigaflopsPerSecond, 512, 3 * forwardFlop,
                 () => { f.Dense.Forward(f.DenseX, y, ws); f.Dense.Backward(f.DenseX, f.DenseDy, dx, ws); }, torchDense.ForwardBackward, null));
         }
@@ -106,9 +106,9 @@ internal static class Runs
             double flop = 2.0 * (28 * 28 * 16 * 25 + 14 * 14 * 32 * 16 * 25 + 1568 * 128 + 128 * 10);
             double trainFlop = 3 * flop - 2.0 * 28 * 28 * 16 * 25;
             Add(rows, Row("CNN Fashion-MNIST, batch 1 latency", Unit.LatencyMicroseconds, 1, flop,
-                () => f.Cnn.Forward(f.CnnX1, y1, ws), () => torchCnn.Infer(torchX1), () => onnx.Run(1)));
+                () => f.CnnPredictor.Forward(f.CnnX1, y1, ws), () => torchCnn.Infer(torchX1), () => onnx.Run(1)));
             Add(rows, Row("CNN Fashion-MNIST, batch 64 inference", Unit.SamplesPerSecond, 64, 64 * flop,
-                () => f.Cnn.Forward(f.CnnX64, y64, ws), () => torchCnn.Infer(torchX64), () => onnx.Run(64)));
+                () => f.CnnPredictor.Forward(f.CnnX64, y64, ws), () => torchCnn.Infer(torchX64), () => onnx.Run(64)));
             var sgd = new Sgd(Fixtures.LearningRate);
             Add(rows, Row("CNN Fashion-MNIST, training batch 64 (SGD step)", Unit.SamplesPerSecond, 64, 64 * trainFlop,
                 () => f.CnnTrained.TrainStep(f.CnnX64, f.CnnOneHot, sgd, ws), () => torchCnn.StepOnly(torchX64, labels, Fixtures.LearningRate), null));
@@ -118,7 +118,7 @@ internal static class Runs
             using var torchDefault = TorchModel.Cnn(f.CnnWeights);
             TorchBackends.Mkldnn = true;
             Add(rows, Row("CNN Fashion-MNIST, batch 64 inference, TorchSharp mkldnn on", Unit.SamplesPerSecond, 64, 64 * flop,
-                () => f.Cnn.Forward(f.CnnX64, y64, ws), () => torchDefault.Infer(torchX64), null));
+                () => f.CnnPredictor.Forward(f.CnnX64, y64, ws), () => torchDefault.Infer(torchX64), null));
             Add(rows, Row("CNN Fashion-MNIST, training batch 64, TorchSharp mkldnn on", Unit.SamplesPerSecond, 64, 64 * trainFlop,
                 () => f.CnnTrained.TrainStep(f.CnnX64, f.CnnOneHot, sgd, ws), () => torchDefault.StepOnly(torchX64, labels, Fixtures.LearningRate), null));
         }
@@ -134,7 +134,7 @@ internal static class Runs
             // 50 steps of the 4 gates (32 + 128 inputs → 512), then 128 → 10; training ≈ 3×.
             double flop = 2.0 * (50 * 512 * (32 + 128) + 128 * 10);
             Add(rows, Row("LSTM 32→128 ×50 + Dense 10, batch 1 latency", Unit.LatencyMicroseconds, 1, flop,
-                () => f.Lstm.Forward(f.LstmX1, y1, ws), () => torchLstm.Infer(torchX1), () => onnx.Run(1)));
+                () => f.LstmPredictor.Forward(f.LstmX1, y1, ws), () => torchLstm.Infer(torchX1), () => onnx.Run(1)));
             var sgd = new Sgd(Fixtures.LearningRate);
             Add(rows, Row("LSTM 32→128 ×50 + Dense 10, training batch 32 (SGD step)", Unit.SamplesPerSecond, 32, 32 * 3 * flop,
                 () => f.LstmTrained.TrainStep(f.LstmX32, f.LstmOneHot, sgd, ws), () => torchLstm.StepOnly(torchX32, labels, Fixtures.LearningRate), null));
@@ -142,13 +142,13 @@ internal static class Runs
         return rows;
     }
 
-    private static Action<float[], float[]> Forward(MlpS net)
+    private static Action<float[], float[]> Forward(MlpS.Predictor net)
     {
         var ws = new MlpS.Workspace(256);
         return (x, y) => net.Forward(x, y, ws);
     }
 
-    private static Action<float[], float[]> Forward(MlpM net)
+    private static Action<float[], float[]> Forward(MlpM.Predictor net)
     {
         var ws = new MlpM.Workspace(256);
         return (x, y) => net.Forward(x, y, ws);

@@ -370,6 +370,78 @@ internal static class Emitter
                 LayerEmitter.EmitForward(w, layer, OutputOf(layer.Input), isLast: layer == network.OutputLayer);
             }
         });
+        w.WriteLine();
+        EmitPredictor(w, network);
+        w.CloseBlock();
+    }
+
+    /// <summary>
+    /// <c>CreatePredictor</c> and the <c>Predictor</c> class: an inference-only snapshot that owns a private copy of the
+    /// network, on which the weights can be packed once because nothing else can write them.
+    /// </summary>
+    private static void EmitPredictor(SourceWriter w, NetworkModel network)
+    {
+        string name = network.ClassName;
+        bool packs = network.Layers.Any(layer => layer is DenseLayerModel);
+        if (packs)
+        {
+            w.WriteLine("/// <summary>");
+            w.WriteLine("/// Each dense layer's weights packed for the batched kernel, or null to pack on every call. Set only on the private copy");
+            w.WriteLine("/// a <see cref=\"Predictor\"/> owns: a network you hold can have its <see cref=\"Parameters\"/> written at any time.");
+            w.WriteLine("/// </summary>");
+            w.WriteLine("private global::NetDsl.Kernels.PackedWeights?[]? _packedWeights;");
+            w.WriteLine();
+        }
+        w.WriteLine("/// <summary>");
+        w.WriteLine("/// Makes an inference-only snapshot of this network: its parameters and state as they are now" + (packs ? ", with each dense" : "."));
+        if (packs)
+        {
+            w.WriteLine("/// layer's weights packed once into the layout of the batched kernel, which <see cref=\"Forward\"/> would pack on every");
+            w.WriteLine("/// call.");
+        }
+        w.WriteLine("/// Later changes to this network (training, loading weights, writing <see cref=\"Parameters\"/>) do not reach the");
+        w.WriteLine("/// snapshot: make a new one after them.");
+        w.WriteLine("/// </summary>");
+        w.WriteLine(GeneratedCode);
+        w.WriteLine("public Predictor CreatePredictor() => new(this);");
+        w.WriteLine();
+        w.WriteLine("/// <summary>");
+        w.WriteLine($"/// An inference-only snapshot of a <see cref=\"{name}\"/>, made by <see cref=\"CreatePredictor\"/>: its");
+        w.WriteLine($"/// <see cref=\"Forward\"/> gives the same outputs, bit for bit, as the network's gave when the snapshot was taken" + (packs ? "," : "."));
+        if (packs)
+            w.WriteLine("/// without packing the dense layers' weights again on each call (batches of four samples and more).");
+        w.WriteLine("/// Immutable; allocates nothing; safe to call from several threads at once, each with its own workspace.");
+        w.WriteLine("/// </summary>");
+        w.WriteLine("public sealed class Predictor");
+        w.OpenBlock();
+        w.WriteLine("// A private copy of the network: nothing else can write its parameters, so packed weights cannot go stale.");
+        w.WriteLine($"private readonly {name} _network;");
+        w.WriteLine();
+        w.Block($"internal Predictor({name} source)", () =>
+        {
+            w.WriteLine($"_network = new {name}(seed: 0);");
+            w.WriteLine("source._parameters.AsSpan().CopyTo(_network._parameters);");
+            if (network.StateCount > 0)
+                w.WriteLine("source._state.AsSpan().CopyTo(_network._state);");
+            if (packs)
+            {
+                w.WriteLine("global::System.ReadOnlySpan<float> parameters = _network._parameters;");
+                w.WriteLine($"var packed = new global::NetDsl.Kernels.PackedWeights?[{network.Layers.Count}];");
+                foreach (LayerModel layer in network.Layers)
+                {
+                    if (layer is DenseLayerModel dense)
+                        DenseLayer.EmitPack(w, dense);
+                }
+                w.WriteLine("_network._packedWeights = packed;");
+            }
+        });
+        w.WriteLine();
+        w.WriteLine("/// <summary>");
+        w.WriteLine($"/// Runs the snapshot on a batch, as <see cref=\"{name}.Forward\"/> does: <paramref name=\"inputs\"/> holds <c>B</c> samples of");
+        w.WriteLine("/// <see cref=\"InputSize\"/> values, <paramref name=\"outputs\"/> receives <c>B</c> rows of <see cref=\"OutputSize\"/> values.");
+        w.WriteLine("/// </summary>");
+        w.WriteLine(GeneratedCode);
+        w.WriteLine("public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, Workspace workspace) => _network.Forward(inputs, outputs, workspace);");
         w.CloseBlock();
     }
 

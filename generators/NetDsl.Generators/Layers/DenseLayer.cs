@@ -146,7 +146,14 @@ internal static class DenseLayer
         w.WriteLine($"// y{i}[B,{layer.Units}] = {Activations.Math(layer.Activation, layer.NegativeSlope, $"{x}[B,{layer.Inputs}] · W{i}[{layer.Units},{layer.Inputs}]ᵀ + b{i}[{layer.Units}]")}");
         w.WriteLine($"global::System.Span<float> y{i} = workspace.Layer{i}Output.AsSpan(0, batch * {layer.Units});");
         w.WriteLine($"global::NetDsl.Kernels.Gemm.MultiplyTransposedB({x}, parameters.Slice(Layer{i}WeightOffset, {Literals.Int(layer.WeightCount)}), parameters.Slice(Layer{i}BiasOffset, {layer.Units}), y{i},");
-        w.WriteLine($"    m: batch, n: {layer.Units}, k: {layer.Inputs}, {Activations.Operator(layer.Activation, layer.NegativeSlope)});");
+        w.WriteLine($"    m: batch, n: {layer.Units}, k: {layer.Inputs}, {Activations.Operator(layer.Activation, layer.NegativeSlope)}, packed: _packedWeights?[{i}]);");
+    }
+
+    /// <summary>A <c>Predictor</c>'s copy: packs W and b once (see <c>PackedWeights</c>), into <c>packed[i]</c>.</summary>
+    public static void EmitPack(SourceWriter w, DenseLayerModel layer)
+    {
+        int i = layer.Index;
+        w.WriteLine($"packed[{i}] = new(parameters.Slice(Layer{i}WeightOffset, {Literals.Int(layer.WeightCount)}), parameters.Slice(Layer{i}BiasOffset, {layer.Units}), outputs: {layer.Units}, inputs: {layer.Inputs});");
     }
 
     /// <summary>

@@ -42,6 +42,40 @@ public static class Gemm
         where TActivation : struct, IActivation
         => MultiplyTransposedBAt(a, b, bias, c, m, n, k, activation, m >= PanelMinRows ? SimdDispatch.ForPanels(n) : SimdDispatch.BestForStreaming);
 
+    /// <summary>
+    /// <c>c[m,n] = activation(a[m,k] · b[n,k]ᵀ + bias[n])</c>, as above, with <paramref name="b"/> and <paramref name="bias"/>
+    /// also packed in <paramref name="packed"/> (or null: then exactly the method above). Batches of
+    /// <see cref="PanelMinRows"/> rows and more read the packed panels and skip packing; fewer rows read
+    /// <paramref name="b"/> as stored. Same bits as without <paramref name="packed"/>. The caller promises that
+    /// <paramref name="packed"/> was made from <paramref name="b"/> and <paramref name="bias"/> as they are now.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="packed"/> holds weights of another shape, or with(out) a bias where <paramref name="bias"/> is empty (not).</exception>
+    public static void MultiplyTransposedB<TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation, PackedWeights? packed)
+        where TActivation : struct, IActivation
+    {
+        if (packed is null || m < PanelMinRows)
+        {
+            MultiplyTransposedB(a, b, bias, c, m, n, k, activation);
+            return;
+        }
+        if (packed.Outputs != n || packed.Inputs != k || packed.HasBias == bias.IsEmpty)
+        {
+            throw new ArgumentException(
+                $"The packed weights are [{packed.Outputs}, {packed.Inputs}]{(packed.HasBias ? " with a bias" : " without a bias")}, but the product is n = {n}, k = {k}{(bias.IsEmpty ? " without a bias" : " with a bias")}: pack the weights this product uses.",
+                nameof(packed));
+        }
+        Guard.Sizes(m, n, k);
+        Guard.Length(a.Length, m, k, nameof(a), "m·k");
+        Guard.Length(c.Length, m, n, nameof(c), "m·n");
+        switch (packed.Width)
+        {
+            case SimdWidth.Vector512: PackedPanels<Simd512, Vector512<float>, TActivation>(a, packed, c, m, activation); break;
+            case SimdWidth.Vector256: PackedPanels<Simd256, Vector256<float>, TActivation>(a, packed, c, m, activation); break;
+            case SimdWidth.Vector128: PackedPanels<Simd128, Vector128<float>, TActivation>(a, packed, c, m, activation); break;
+            default: PackedPanels<SimdScalar, float, TActivation>(a, packed, c, m, activation); break;
+        }
+    }
+
     /// <summary><c>c[m,n] = a[m,k] · b[k,n]</c> (overwrites <paramref name="c"/>): a dense layer's input gradient <c>dx = dz · W</c>.</summary>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k)
         => MultiplyAt(a, b, c, m, n, k, SimdDispatch.ForPanels(n));
@@ -164,6 +198,28 @@ public static class Gemm
             {
                 A = pa, B = pb, Bias = bias.IsEmpty ? null : pbias, C = pc, M = m, N = n, K = k,
                 ARowStride = aRowStride, ADepthStride = aDepthStride, BDepthStride = bDepthStride, BColumnStride = bColumnStride,
+                NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
+            };
+            int threads = KernelPool.ThreadsFor(2L * m * n * k);
+            PanelGemm.Run<TSimd, TVec, TActivation>(in job, threads);
+        }
+        if (!PanelGemm.IsFused<TActivation>())
+        {
+            activation.Forward(c, n);
+        }
+    }
+
+    /// <summary><c>c = act(a · Wᵀ + bias)</c> with <c>W</c> and <c>bias</c> read from their packed panels.</summary>
+    private static unsafe void PackedPanels<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, PackedWeights packed, Span<float> c, int m, TActivation activation)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        int n = packed.Outputs, k = packed.Inputs;
+        fixed (float* pa = a, pc = c)
+        {
+            var job = new PanelJob
+            {
+                A = pa, C = pc, M = m, N = n, K = k, ARowStride = k, ADepthStride = 1,
+                Packed = packed.Panels, PackedStride = packed.PanelStride,
                 NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
             };
             int threads = KernelPool.ThreadsFor(2L * m * n * k);

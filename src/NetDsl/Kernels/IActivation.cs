@@ -5,7 +5,7 @@ namespace NetDsl.Kernels;
 /// <summary>
 /// An activation function as a value type, so kernels that take it as a generic argument are specialized for it
 /// (the pattern of <c>System.Numerics.Tensors</c>' operators). Generated code passes one of the structs of this
-/// namespace, such as <see cref="ReLUActivation"/>, to <see cref="Gemm.MultiplyTransposedB{TActivation}"/>.
+/// namespace, such as <see cref="ReLUActivation"/>, to <see cref="Gemm.MultiplyTransposedB{TActivation}(System.ReadOnlySpan{float}, System.ReadOnlySpan{float}, System.ReadOnlySpan{float}, System.Span{float}, int, int, int, TActivation)"/>.
 /// </summary>
 public interface IActivation
 {

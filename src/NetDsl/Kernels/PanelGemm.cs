@@ -33,6 +33,13 @@ internal unsafe struct PanelJob
     public nint BDepthStride, BColumnStride;
     /// <summary>The slope of a fused <see cref="LeakyReLUActivation"/> (unused by other activations).</summary>
     public float NegativeSlope;
+    /// <summary>
+    /// B's panels packed in advance (<see cref="PackedWeights"/>: panel <c>q</c> at <c>Packed + q·PackedStride</c>, 64-byte
+    /// aligned), so the product skips packing; null to pack each panel on the way from <see cref="B"/> and <see cref="Bias"/>.
+    /// </summary>
+    public float* Packed;
+    /// <summary>Floats from one packed panel to the next (see <see cref="Packed"/>).</summary>
+    public nint PackedStride;
 }
 
 /// <summary>
@@ -98,7 +105,7 @@ internal static unsafe class PanelGemm
         int panels = PanelCount<TSimd, TVec>(job.N), rowTiles = (job.M + MR - 1) / MR;
         if (threads <= 1)
         {
-            RunBlock<TSimd, TVec, TActivation>(in job, 0, job.M, 0, panels, PackBuffer.Get(PackLength<TSimd, TVec>(job.K)));
+            RunBlock<TSimd, TVec, TActivation>(in job, 0, job.M, 0, panels, job.Packed != null ? null : PackBuffer.Get(PackLength<TSimd, TVec>(job.K)));
             return;
         }
         long panelFlops = 2L * job.M * job.K * 2 * TSimd.Count;
@@ -108,7 +115,10 @@ internal static unsafe class PanelGemm
         groups = Math.Min(groups, KernelPool.MaxItems / rowBlocks);
         // Which items the caller claims depends on timing: it may claim none of this product today and one tomorrow.
         // Size its packing buffer now, so a later claim never allocates on the calling thread.
-        PackBuffer.Get(PackLength<TSimd, TVec>(job.K));
+        if (job.Packed == null)
+        {
+            PackBuffer.Get(PackLength<TSimd, TVec>(job.K));
+        }
         fixed (PanelJob* jobPointer = &job)
         {
             var grid = new Grid { Job = jobPointer, Panels = panels, Groups = groups, RowTiles = rowTiles, RowBlocks = rowBlocks };
@@ -133,7 +143,7 @@ internal static unsafe class PanelGemm
         int tileStart = (int)((long)grid->RowTiles * block / grid->RowBlocks), tileEnd = (int)((long)grid->RowTiles * (block + 1) / grid->RowBlocks);
         ref readonly PanelJob job = ref *grid->Job;
         RunBlock<TSimd, TVec, TActivation>(in job, tileStart * MR, Math.Min(tileEnd * MR, job.M), panelStart, panelEnd,
-            PackBuffer.Get(PackLength<TSimd, TVec>(job.K)));
+            job.Packed != null ? null : PackBuffer.Get(PackLength<TSimd, TVec>(job.K)));
     }
 
     /// <summary>Computes column panels <c>[panelStart, panelEnd)</c> of the job, packing each into <paramref name="pack"/> (64-byte aligned).</summary>
@@ -143,7 +153,8 @@ internal static unsafe class PanelGemm
 
     /// <summary>
     /// Computes rows <c>[rowStart, rowEnd)</c> (<paramref name="rowStart"/> a multiple of <see cref="MR"/>) of column
-    /// panels <c>[panelStart, panelEnd)</c>, packing each panel into <paramref name="pack"/> (64-byte aligned).
+    /// panels <c>[panelStart, panelEnd)</c>, packing each panel into <paramref name="pack"/> (64-byte aligned), or
+    /// reading it from <see cref="PanelJob.Packed"/> when the job has its panels packed in advance.
     /// </summary>
     public static void RunBlock<TSimd, TVec, TActivation>(in PanelJob job, int rowStart, int rowEnd, int panelStart, int panelEnd, float* pack)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
@@ -152,11 +163,40 @@ internal static unsafe class PanelGemm
         for (int panel = panelStart; panel < panelEnd; panel++)
         {
             int j = panel * nr;
-            Pack<TSimd, TVec>(in job, j, pack);
+            float* data = pack;
+            if (job.Packed != null)
+            {
+                data = job.Packed + panel * job.PackedStride;
+            }
+            else
+            {
+                Pack<TSimd, TVec>(in job, j, pack);
+            }
             for (int i = rowStart; i < rowEnd; i += MR)
             {
-                Tile<TSimd, TVec, TActivation>(in job, pack, i, j);
+                Tile<TSimd, TVec, TActivation>(in job, data, i, j);
             }
+        }
+    }
+
+    /// <summary>
+    /// Floats from one packed panel to the next for a depth of <paramref name="k"/>: <see cref="PackLength{TSimd, TVec}"/>
+    /// rounded up to a 64-byte multiple, so every panel of a <see cref="PackedWeights"/> starts on a cache line.
+    /// </summary>
+    public static int PackedStride<TSimd, TVec>(int k) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => (PackLength<TSimd, TVec>(k) + 15) & ~15;
+
+    /// <summary>
+    /// Packs every column panel of the job's <c>B</c> and bias into <paramref name="destination"/> (64-byte aligned),
+    /// panel <c>q</c> at <c>destination + q·</c><see cref="PackedStride{TSimd, TVec}"/>: the layout <see cref="RunBlock{TSimd, TVec, TActivation}"/> reads
+    /// from <see cref="PanelJob.Packed"/>, and the same values it would pack on the way.
+    /// </summary>
+    public static void PackAll<TSimd, TVec>(in PanelJob job, float* destination) where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int nr = 2 * TSimd.Count, stride = PackedStride<TSimd, TVec>(job.K);
+        for (int panel = 0, count = PanelCount<TSimd, TVec>(job.N); panel < count; panel++)
+        {
+            Pack<TSimd, TVec>(in job, panel * nr, destination + (nint)panel * stride);
         }
     }
 

@@ -74,7 +74,53 @@ namespace Demo
             // y5[B,4] = y4[B,16] · W5[4,16]ᵀ + b5[4]
             global::System.Span<float> y5 = workspace.Layer5Output.AsSpan(0, batch * 4);
             global::NetDsl.Kernels.Gemm.MultiplyTransposedB(y4, parameters.Slice(Layer5WeightOffset, 64), parameters.Slice(Layer5BiasOffset, 4), y5,
-                m: batch, n: 4, k: 16, new global::NetDsl.Kernels.IdentityActivation());
+                m: batch, n: 4, k: 16, new global::NetDsl.Kernels.IdentityActivation(), packed: _packedWeights?[5]);
+        }
+
+        /// <summary>
+        /// Each dense layer's weights packed for the batched kernel, or null to pack on every call. Set only on the private copy
+        /// a <see cref="Predictor"/> owns: a network you hold can have its <see cref="Parameters"/> written at any time.
+        /// </summary>
+        private global::NetDsl.Kernels.PackedWeights?[]? _packedWeights;
+
+        /// <summary>
+        /// Makes an inference-only snapshot of this network: its parameters and state as they are now, with each dense
+        /// layer's weights packed once into the layout of the batched kernel, which <see cref="Forward"/> would pack on every
+        /// call.
+        /// Later changes to this network (training, loading weights, writing <see cref="Parameters"/>) do not reach the
+        /// snapshot: make a new one after them.
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
+        public Predictor CreatePredictor() => new(this);
+
+        /// <summary>
+        /// An inference-only snapshot of a <see cref="SmallVision"/>, made by <see cref="CreatePredictor"/>: its
+        /// <see cref="Forward"/> gives the same outputs, bit for bit, as the network's gave when the snapshot was taken,
+        /// without packing the dense layers' weights again on each call (batches of four samples and more).
+        /// Immutable; allocates nothing; safe to call from several threads at once, each with its own workspace.
+        /// </summary>
+        public sealed class Predictor
+        {
+            // A private copy of the network: nothing else can write its parameters, so packed weights cannot go stale.
+            private readonly SmallVision _network;
+
+            internal Predictor(SmallVision source)
+            {
+                _network = new SmallVision(seed: 0);
+                source._parameters.AsSpan().CopyTo(_network._parameters);
+                source._state.AsSpan().CopyTo(_network._state);
+                global::System.ReadOnlySpan<float> parameters = _network._parameters;
+                var packed = new global::NetDsl.Kernels.PackedWeights?[6];
+                packed[5] = new(parameters.Slice(Layer5WeightOffset, 64), parameters.Slice(Layer5BiasOffset, 4), outputs: 4, inputs: 16);
+                _network._packedWeights = packed;
+            }
+
+            /// <summary>
+            /// Runs the snapshot on a batch, as <see cref="SmallVision.Forward"/> does: <paramref name="inputs"/> holds <c>B</c> samples of
+            /// <see cref="InputSize"/> values, <paramref name="outputs"/> receives <c>B</c> rows of <see cref="OutputSize"/> values.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
+            public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, Workspace workspace) => _network.Forward(inputs, outputs, workspace);
         }
     }
 }

@@ -32,31 +32,80 @@ namespace Demo
             // y0[B,256] = relu(x[B,784] · W0[256,784]ᵀ + b0[256])
             global::System.Span<float> y0 = workspace.Layer0Output.AsSpan(0, batch * 256);
             global::NetDsl.Kernels.Gemm.MultiplyTransposedB(x, parameters.Slice(Layer0WeightOffset, 200704), parameters.Slice(Layer0BiasOffset, 256), y0,
-                m: batch, n: 256, k: 784, new global::NetDsl.Kernels.ReLUActivation());
+                m: batch, n: 256, k: 784, new global::NetDsl.Kernels.ReLUActivation(), packed: _packedWeights?[0]);
 
             // Layer 1 · Dense 256 → 128 · LeakyReLU
             // y1[B,128] = leaky_relu(y0[B,256] · W1[128,256]ᵀ + b1[128], slope 0.2)
             global::System.Span<float> y1 = workspace.Layer1Output.AsSpan(0, batch * 128);
             global::NetDsl.Kernels.Gemm.MultiplyTransposedB(y0, parameters.Slice(Layer1WeightOffset, 32768), parameters.Slice(Layer1BiasOffset, 128), y1,
-                m: batch, n: 128, k: 256, new global::NetDsl.Kernels.LeakyReLUActivation(0.2f));
+                m: batch, n: 128, k: 256, new global::NetDsl.Kernels.LeakyReLUActivation(0.2f), packed: _packedWeights?[1]);
 
             // Layer 2 · Dense 128 → 64 · Sigmoid
             // y2[B,64] = σ(y1[B,128] · W2[64,128]ᵀ + b2[64])
             global::System.Span<float> y2 = workspace.Layer2Output.AsSpan(0, batch * 64);
             global::NetDsl.Kernels.Gemm.MultiplyTransposedB(y1, parameters.Slice(Layer2WeightOffset, 8192), parameters.Slice(Layer2BiasOffset, 64), y2,
-                m: batch, n: 64, k: 128, new global::NetDsl.Kernels.SigmoidActivation());
+                m: batch, n: 64, k: 128, new global::NetDsl.Kernels.SigmoidActivation(), packed: _packedWeights?[2]);
 
             // Layer 3 · Dense 64 → 32 · Tanh
             // y3[B,32] = tanh(y2[B,64] · W3[32,64]ᵀ + b3[32])
             global::System.Span<float> y3 = workspace.Layer3Output.AsSpan(0, batch * 32);
             global::NetDsl.Kernels.Gemm.MultiplyTransposedB(y2, parameters.Slice(Layer3WeightOffset, 2048), parameters.Slice(Layer3BiasOffset, 32), y3,
-                m: batch, n: 32, k: 64, new global::NetDsl.Kernels.TanhActivation());
+                m: batch, n: 32, k: 64, new global::NetDsl.Kernels.TanhActivation(), packed: _packedWeights?[3]);
 
             // Layer 4 · Dense 32 → 10 · Softmax
             // y4[B,10] = softmax_rows(y3[B,32] · W4[10,32]ᵀ + b4[10])
             global::System.Span<float> y4 = workspace.Layer4Output.AsSpan(0, batch * 10);
             global::NetDsl.Kernels.Gemm.MultiplyTransposedB(y3, parameters.Slice(Layer4WeightOffset, 320), parameters.Slice(Layer4BiasOffset, 10), y4,
-                m: batch, n: 10, k: 32, new global::NetDsl.Kernels.SoftmaxActivation());
+                m: batch, n: 10, k: 32, new global::NetDsl.Kernels.SoftmaxActivation(), packed: _packedWeights?[4]);
+        }
+
+        /// <summary>
+        /// Each dense layer's weights packed for the batched kernel, or null to pack on every call. Set only on the private copy
+        /// a <see cref="Predictor"/> owns: a network you hold can have its <see cref="Parameters"/> written at any time.
+        /// </summary>
+        private global::NetDsl.Kernels.PackedWeights?[]? _packedWeights;
+
+        /// <summary>
+        /// Makes an inference-only snapshot of this network: its parameters and state as they are now, with each dense
+        /// layer's weights packed once into the layout of the batched kernel, which <see cref="Forward"/> would pack on every
+        /// call.
+        /// Later changes to this network (training, loading weights, writing <see cref="Parameters"/>) do not reach the
+        /// snapshot: make a new one after them.
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
+        public Predictor CreatePredictor() => new(this);
+
+        /// <summary>
+        /// An inference-only snapshot of a <see cref="DeepNetwork"/>, made by <see cref="CreatePredictor"/>: its
+        /// <see cref="Forward"/> gives the same outputs, bit for bit, as the network's gave when the snapshot was taken,
+        /// without packing the dense layers' weights again on each call (batches of four samples and more).
+        /// Immutable; allocates nothing; safe to call from several threads at once, each with its own workspace.
+        /// </summary>
+        public sealed class Predictor
+        {
+            // A private copy of the network: nothing else can write its parameters, so packed weights cannot go stale.
+            private readonly DeepNetwork _network;
+
+            internal Predictor(DeepNetwork source)
+            {
+                _network = new DeepNetwork(seed: 0);
+                source._parameters.AsSpan().CopyTo(_network._parameters);
+                global::System.ReadOnlySpan<float> parameters = _network._parameters;
+                var packed = new global::NetDsl.Kernels.PackedWeights?[5];
+                packed[0] = new(parameters.Slice(Layer0WeightOffset, 200704), parameters.Slice(Layer0BiasOffset, 256), outputs: 256, inputs: 784);
+                packed[1] = new(parameters.Slice(Layer1WeightOffset, 32768), parameters.Slice(Layer1BiasOffset, 128), outputs: 128, inputs: 256);
+                packed[2] = new(parameters.Slice(Layer2WeightOffset, 8192), parameters.Slice(Layer2BiasOffset, 64), outputs: 64, inputs: 128);
+                packed[3] = new(parameters.Slice(Layer3WeightOffset, 2048), parameters.Slice(Layer3BiasOffset, 32), outputs: 32, inputs: 64);
+                packed[4] = new(parameters.Slice(Layer4WeightOffset, 320), parameters.Slice(Layer4BiasOffset, 10), outputs: 10, inputs: 32);
+                _network._packedWeights = packed;
+            }
+
+            /// <summary>
+            /// Runs the snapshot on a batch, as <see cref="DeepNetwork.Forward"/> does: <paramref name="inputs"/> holds <c>B</c> samples of
+            /// <see cref="InputSize"/> values, <paramref name="outputs"/> receives <c>B</c> rows of <see cref="OutputSize"/> values.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
+            public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, Workspace workspace) => _network.Forward(inputs, outputs, workspace);
         }
     }
 }

@@ -30,12 +30,58 @@ partial class SpamFilter
         // y0[B,8] = relu(x[B,4] · W0[8,4]ᵀ + b0[8])
         global::System.Span<float> y0 = workspace.Layer0Output.AsSpan(0, batch * 8);
         global::NetDsl.Kernels.Gemm.MultiplyTransposedB(x, parameters.Slice(Layer0WeightOffset, 32), parameters.Slice(Layer0BiasOffset, 8), y0,
-            m: batch, n: 8, k: 4, new global::NetDsl.Kernels.ReLUActivation());
+            m: batch, n: 8, k: 4, new global::NetDsl.Kernels.ReLUActivation(), packed: _packedWeights?[0]);
 
         // Layer 1 · Dense 8 → 1 · Identity
         // y1[B,1] = y0[B,8] · W1[1,8]ᵀ + b1[1]
         global::System.Span<float> y1 = workspace.Layer1Output.AsSpan(0, batch * 1);
         global::NetDsl.Kernels.Gemm.MultiplyTransposedB(y0, parameters.Slice(Layer1WeightOffset, 8), parameters.Slice(Layer1BiasOffset, 1), y1,
-            m: batch, n: 1, k: 8, new global::NetDsl.Kernels.IdentityActivation());
+            m: batch, n: 1, k: 8, new global::NetDsl.Kernels.IdentityActivation(), packed: _packedWeights?[1]);
+    }
+
+    /// <summary>
+    /// Each dense layer's weights packed for the batched kernel, or null to pack on every call. Set only on the private copy
+    /// a <see cref="Predictor"/> owns: a network you hold can have its <see cref="Parameters"/> written at any time.
+    /// </summary>
+    private global::NetDsl.Kernels.PackedWeights?[]? _packedWeights;
+
+    /// <summary>
+    /// Makes an inference-only snapshot of this network: its parameters and state as they are now, with each dense
+    /// layer's weights packed once into the layout of the batched kernel, which <see cref="Forward"/> would pack on every
+    /// call.
+    /// Later changes to this network (training, loading weights, writing <see cref="Parameters"/>) do not reach the
+    /// snapshot: make a new one after them.
+    /// </summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
+    public Predictor CreatePredictor() => new(this);
+
+    /// <summary>
+    /// An inference-only snapshot of a <see cref="SpamFilter"/>, made by <see cref="CreatePredictor"/>: its
+    /// <see cref="Forward"/> gives the same outputs, bit for bit, as the network's gave when the snapshot was taken,
+    /// without packing the dense layers' weights again on each call (batches of four samples and more).
+    /// Immutable; allocates nothing; safe to call from several threads at once, each with its own workspace.
+    /// </summary>
+    public sealed class Predictor
+    {
+        // A private copy of the network: nothing else can write its parameters, so packed weights cannot go stale.
+        private readonly SpamFilter _network;
+
+        internal Predictor(SpamFilter source)
+        {
+            _network = new SpamFilter(seed: 0);
+            source._parameters.AsSpan().CopyTo(_network._parameters);
+            global::System.ReadOnlySpan<float> parameters = _network._parameters;
+            var packed = new global::NetDsl.Kernels.PackedWeights?[2];
+            packed[0] = new(parameters.Slice(Layer0WeightOffset, 32), parameters.Slice(Layer0BiasOffset, 8), outputs: 8, inputs: 4);
+            packed[1] = new(parameters.Slice(Layer1WeightOffset, 8), parameters.Slice(Layer1BiasOffset, 1), outputs: 1, inputs: 8);
+            _network._packedWeights = packed;
+        }
+
+        /// <summary>
+        /// Runs the snapshot on a batch, as <see cref="SpamFilter.Forward"/> does: <paramref name="inputs"/> holds <c>B</c> samples of
+        /// <see cref="InputSize"/> values, <paramref name="outputs"/> receives <c>B</c> rows of <see cref="OutputSize"/> values.
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
+        public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, Workspace workspace) => _network.Forward(inputs, outputs, workspace);
     }
 }

@@ -42,7 +42,7 @@ namespace Demo
             // y1[B,32] = relu(y0[B,64] · W1[32,64]ᵀ + b1[32])
             global::System.Span<float> y1 = workspace.Layer1Output.AsSpan(0, batch * 32);
             global::NetDsl.Kernels.Gemm.MultiplyTransposedB(y0, parameters.Slice(Layer1WeightOffset, 2048), parameters.Slice(Layer1BiasOffset, 32), y1,
-                m: batch, n: 32, k: 64, new global::NetDsl.Kernels.ReLUActivation());
+                m: batch, n: 32, k: 64, new global::NetDsl.Kernels.ReLUActivation(), packed: _packedWeights?[1]);
 
             // Layer 2 · Dropout p = 0.5 · training only
             // y2[B,32] = y1 ⊙ m2 / (1 − 0.5), m2 ~ Bernoulli(1 − 0.5) while training; y2 = y1 at inference
@@ -58,7 +58,53 @@ namespace Demo
             // y3[B,10] = y2[B,32] · W3[10,32]ᵀ + b3[10]
             global::System.Span<float> y3 = workspace.Layer3Output.AsSpan(0, batch * 10);
             global::NetDsl.Kernels.Gemm.MultiplyTransposedB(y2, parameters.Slice(Layer3WeightOffset, 320), parameters.Slice(Layer3BiasOffset, 10), y3,
-                m: batch, n: 10, k: 32, new global::NetDsl.Kernels.IdentityActivation());
+                m: batch, n: 10, k: 32, new global::NetDsl.Kernels.IdentityActivation(), packed: _packedWeights?[3]);
+        }
+
+        /// <summary>
+        /// Each dense layer's weights packed for the batched kernel, or null to pack on every call. Set only on the private copy
+        /// a <see cref="Predictor"/> owns: a network you hold can have its <see cref="Parameters"/> written at any time.
+        /// </summary>
+        private global::NetDsl.Kernels.PackedWeights?[]? _packedWeights;
+
+        /// <summary>
+        /// Makes an inference-only snapshot of this network: its parameters and state as they are now, with each dense
+        /// layer's weights packed once into the layout of the batched kernel, which <see cref="Forward"/> would pack on every
+        /// call.
+        /// Later changes to this network (training, loading weights, writing <see cref="Parameters"/>) do not reach the
+        /// snapshot: make a new one after them.
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
+        public Predictor CreatePredictor() => new(this);
+
+        /// <summary>
+        /// An inference-only snapshot of a <see cref="RegularizedClassifier"/>, made by <see cref="CreatePredictor"/>: its
+        /// <see cref="Forward"/> gives the same outputs, bit for bit, as the network's gave when the snapshot was taken,
+        /// without packing the dense layers' weights again on each call (batches of four samples and more).
+        /// Immutable; allocates nothing; safe to call from several threads at once, each with its own workspace.
+        /// </summary>
+        public sealed class Predictor
+        {
+            // A private copy of the network: nothing else can write its parameters, so packed weights cannot go stale.
+            private readonly RegularizedClassifier _network;
+
+            internal Predictor(RegularizedClassifier source)
+            {
+                _network = new RegularizedClassifier(seed: 0);
+                source._parameters.AsSpan().CopyTo(_network._parameters);
+                global::System.ReadOnlySpan<float> parameters = _network._parameters;
+                var packed = new global::NetDsl.Kernels.PackedWeights?[4];
+                packed[1] = new(parameters.Slice(Layer1WeightOffset, 2048), parameters.Slice(Layer1BiasOffset, 32), outputs: 32, inputs: 64);
+                packed[3] = new(parameters.Slice(Layer3WeightOffset, 320), parameters.Slice(Layer3BiasOffset, 10), outputs: 10, inputs: 32);
+                _network._packedWeights = packed;
+            }
+
+            /// <summary>
+            /// Runs the snapshot on a batch, as <see cref="RegularizedClassifier.Forward"/> does: <paramref name="inputs"/> holds <c>B</c> samples of
+            /// <see cref="InputSize"/> values, <paramref name="outputs"/> receives <c>B</c> rows of <see cref="OutputSize"/> values.
+            /// </summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("NetDsl.Generators", "0.1.0")]
+            public void Forward(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, Workspace workspace) => _network.Forward(inputs, outputs, workspace);
         }
     }
 }
