@@ -174,6 +174,12 @@ internal static class ConvolutionLayer
         {
             return $"// im2col + GEMM: {c.OutChannels} output channels (fewer than 8) would leave most of a direct kernel's vector of channels empty.";
         }
+        if (c.DirectPositionLanes && c.DirectFlatLanes)
+        {
+            int plane = c.OutHeight * c.OutWidth;
+            return $"// Direct convolution, no im2col: output positions in vector lanes, each {c.OutHeight}×{c.OutWidth} plane as one line of {plane} (rows of {c.OutWidth} alone would leave lanes idle) × 8 channels per tile, no transpose"
+                + " (the CNN's 1→16 5x5 layer: 94 GFLOP/s, against 85 row by row and 48 for im2col + GEMM).";
+        }
         if (c.DirectPositionLanes)
         {
             return $"// Direct convolution, no im2col: output positions in vector lanes (rows of {c.OutWidth} fill at least one vector of 16) × 8 channels per tile, no transpose"

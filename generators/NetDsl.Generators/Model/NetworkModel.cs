@@ -194,6 +194,12 @@ internal sealed record ConvolutionLayerModel(
     public bool DirectPositionLanes => OutWidth >= 16 && !(OutChannels % 32 == 0 && OutWidth % 16 != 0);
 
     /// <summary>
+    /// Whether positions in lanes run over each output plane as one flat line (mirrors <c>Convolution.DirectFlatLanes</c>:
+    /// stride 1, rows that do not fill whole vectors of 16, a plane of at least 16 positions).
+    /// </summary>
+    public bool DirectFlatLanes => Stride == 1 && OutWidth % 16 != 0 && OutHeight * OutWidth >= 16;
+
+    /// <summary>
     /// Whether the runtime computes the input gradient as a direct convolution (mirrors <c>Convolution.DirectInputGradient</c>
     /// and <c>DirectInputGradientPossible</c>: stride 1, 16 or more input channels, no padding wider than the dilated kernel).
     /// </summary>

@@ -38,7 +38,7 @@ public readonly record struct Conv2DGeometry(
 /// <remarks>
 /// <para>
 /// Two algorithms, chosen per shape from its static sizes (the generator's comments state the same rules): a direct
-/// convolution (<see cref="ConvolutionDirect"/>; <see cref="DirectForward"/>, <see cref="DirectPositionLanes"/>,
+/// convolution (<see cref="ConvolutionDirect"/>; <see cref="DirectForward"/>, <see cref="DirectPositionLanes"/>, <see cref="DirectFlatLanes"/>,
 /// <see cref="DirectWeightGradient"/>, <see cref="DirectInputGradient"/> give the rules and the measured figures
 /// behind them) for layers with 8 or more output channels, which covers the Fashion-MNIST CNN, and im2col + the
 /// packed product for the rest, described below.
@@ -152,10 +152,13 @@ public static class Convolution
         }
         Guard.Length(y.Length, batch, outputSize, nameof(y), "batch·O·OH·OW");
         CheckScratch(scratch, in geometry, batch);
-        if (algorithm is ConvolutionAlgorithm.Direct or ConvolutionAlgorithm.DirectPositionLanes || (algorithm == ConvolutionAlgorithm.Auto && DirectForward(in geometry)))
+        if (algorithm is ConvolutionAlgorithm.Direct or ConvolutionAlgorithm.DirectPositionLanes or ConvolutionAlgorithm.DirectFlatLanes
+            || (algorithm == ConvolutionAlgorithm.Auto && DirectForward(in geometry)))
         {
-            bool lanes = algorithm == ConvolutionAlgorithm.DirectPositionLanes || (algorithm == ConvolutionAlgorithm.Auto && DirectPositionLanes(in geometry));
-            RunDirect(x, weight, bias, y, in geometry, batch, scratch, activation, width, flipTransposed: false, lanes);
+            bool lanes = algorithm is ConvolutionAlgorithm.DirectPositionLanes or ConvolutionAlgorithm.DirectFlatLanes
+                || (algorithm == ConvolutionAlgorithm.Auto && DirectPositionLanes(in geometry));
+            bool flat = lanes && (algorithm == ConvolutionAlgorithm.DirectFlatLanes || (algorithm == ConvolutionAlgorithm.Auto && DirectFlatLanes(in geometry)));
+            RunDirect(x, weight, bias, y, in geometry, batch, scratch, activation, width, flipTransposed: false, lanes, flat);
             return;
         }
 
@@ -327,8 +330,10 @@ public static class Convolution
         Span<float> padded = scratch.Slice(depth * group * positions + permutedLength + channels * depth, PaddedSize(in geometry));
         bool dots = DotsForWeightGradient(depth, width);
         bool directInput = !inputGradient.IsEmpty && DirectInputGradientPossible(in geometry)
-            && (algorithm is ConvolutionAlgorithm.Direct or ConvolutionAlgorithm.DirectPositionLanes || (algorithm == ConvolutionAlgorithm.Auto && DirectInputGradient(in geometry)));
-        bool directWeights = algorithm is ConvolutionAlgorithm.Direct or ConvolutionAlgorithm.DirectPositionLanes || (algorithm == ConvolutionAlgorithm.Auto && DirectWeightGradient(in geometry));
+            && (algorithm is ConvolutionAlgorithm.Direct or ConvolutionAlgorithm.DirectPositionLanes or ConvolutionAlgorithm.DirectFlatLanes
+                || (algorithm == ConvolutionAlgorithm.Auto && DirectInputGradient(in geometry)));
+        bool directWeights = algorithm is ConvolutionAlgorithm.Direct or ConvolutionAlgorithm.DirectPositionLanes or ConvolutionAlgorithm.DirectFlatLanes
+            || (algorithm == ConvolutionAlgorithm.Auto && DirectWeightGradient(in geometry));
         if (directWeights)
         {
             RunDirectWeightGradient(x, outputGradient, weightGradient, in geometry, batch, scratch, width);
@@ -393,8 +398,10 @@ public static class Convolution
         if (directInput)
         {
             // dx = dz ⋆ flip(W)ᵀ: a stride-1 convolution of dz, padded by (K−1)·d − pad, with the weights flipped and transposed.
-            bool lanes = algorithm == ConvolutionAlgorithm.DirectPositionLanes || (algorithm == ConvolutionAlgorithm.Auto && DirectInputGradientLanes(in geometry));
-            RunDirect(outputGradient, weight, [], inputGradient, InputGradientGeometry(in geometry), batch, scratch, new IdentityActivation(), width, flipTransposed: true, lanes);
+            bool lanes = algorithm is ConvolutionAlgorithm.DirectPositionLanes or ConvolutionAlgorithm.DirectFlatLanes
+                || (algorithm == ConvolutionAlgorithm.Auto && DirectInputGradientLanes(in geometry));
+            bool flat = algorithm == ConvolutionAlgorithm.DirectFlatLanes;
+            RunDirect(outputGradient, weight, [], inputGradient, InputGradientGeometry(in geometry), batch, scratch, new IdentityActivation(), width, flipTransposed: true, lanes, flat);
         }
     }
 
@@ -430,6 +437,16 @@ public static class Convolution
     /// </summary>
     internal static bool DirectPositionLanes(in Conv2DGeometry g)
         => g.OutWidth >= 16 && !(g.OutChannels % 32 == 0 && g.OutWidth % 16 != 0);
+
+    /// <summary>
+    /// Whether a positions-in-lanes forward pass runs its vectors over the output plane as one flat line
+    /// (<see cref="ConvolutionDirect.FlatLanes"/>) rather than row by row: at stride 1, when rows do not fill whole
+    /// vectors of 16 (so row by row wastes the lanes of each row's overlap) and the plane holds at least one vector
+    /// of 16. Measured on the CNN's first layer (1→16 5x5 on 28x28, batch 64, one core, Vector512, best of 31, runs
+    /// alternated with the row-by-row build): 7.4 → 6.7 µs a sample (85 → 94 GFLOP/s).
+    /// </summary>
+    internal static bool DirectFlatLanes(in Conv2DGeometry g)
+        => g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth % 16 != 0 && g.OutHeight * g.OutWidth >= 16;
 
     /// <summary>
     /// Whether a direct input gradient puts positions in vector lanes: when its output channels (the forward's input
@@ -524,7 +541,7 @@ public static class Convolution
     /// gradient). Packs the weights into <paramref name="scratch"/>, then splits the samples across threads.
     /// </summary>
     private static unsafe void RunDirect<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
-        in Conv2DGeometry g, int batch, Span<float> scratch, TActivation activation, SimdWidth width, bool flipTransposed, bool positionLanes)
+        in Conv2DGeometry g, int batch, Span<float> scratch, TActivation activation, SimdWidth width, bool flipTransposed, bool positionLanes, bool flatLanes = false)
         where TActivation : struct, IActivation
     {
         if (batch == 0)
@@ -548,6 +565,10 @@ public static class Convolution
                 ConvolutionDirect.PackWeights(weight, ps, channels, depth, width, flipTransposed, g.KernelHeight * g.KernelWidth);
             }
             job.PositionLanes = positionLanes;
+            if (positionLanes && flatLanes && g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutHeight * g.OutWidth >= Lanes(width))
+            {
+                ConvolutionDirect.PrepareFlat(ref job, in g);
+            }
             var biasSpan = new Span<float>(paddedBias, ConvolutionDirect.BiasLength(channels));
             biasSpan.Clear();
             bias.CopyTo(biasSpan);
@@ -798,4 +819,6 @@ internal enum ConvolutionAlgorithm
     Direct,
     /// <summary><see cref="ConvolutionDirect"/> with output positions in vector lanes (the forward pass and the input gradient; the weight gradient as <see cref="Direct"/>).</summary>
     DirectPositionLanes,
+    /// <summary>As <see cref="DirectPositionLanes"/>, the vectors over each output plane as one flat line (<see cref="ConvolutionDirect.FlatLanes"/>; stride 1 only, else row by row).</summary>
+    DirectFlatLanes,
 }

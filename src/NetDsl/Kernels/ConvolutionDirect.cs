@@ -37,10 +37,18 @@ internal unsafe struct DirectJob
     public int Batch;
     /// <summary>Whether the job runs the positions-in-lanes kernel (<see cref="ConvolutionDirect.RowLanes"/>) rather than channels in lanes.</summary>
     public bool PositionLanes;
+    /// <summary>
+    /// With <see cref="PositionLanes"/>: whether the vectors run over the output plane as one flat line
+    /// (<see cref="ConvolutionDirect.FlatLanes"/>, stride 1) rather than row by row.
+    /// </summary>
+    public bool FlatLanes;
+    public int KernelWidth, DilationWidth;
 
     public readonly int InputSize => InChannels * InHeight * InWidth;
     public readonly int OutputSize => OutChannels * OutHeight * OutWidth;
     public readonly int PaddedSize => InChannels * PaddedHeight * PaddedRow;
+    /// <summary>Floats of the shifted copies <see cref="ConvolutionDirect.Shift"/> writes: <c>[C, KW, PH, OW]</c>.</summary>
+    public readonly int ShiftedSize => InChannels * KernelWidth * PaddedHeight * OutWidth;
 }
 
 /// <summary>
@@ -48,8 +56,9 @@ internal unsafe struct DirectJob
 /// copied once into a zero-bordered buffer, then a register-tiled micro-kernel accumulates a tile of outputs over
 /// every tap <c>t = (c, kh, kw)</c>, reading the inputs straight from the padded sample at <c>offset(t)</c>: either
 /// <see cref="TilePositions"/> output positions of one row × 2 vectors of output channels (channels in lanes), or
-/// 3 vectors of consecutive positions × <see cref="LaneChannels"/> channels (positions in lanes, <see cref="RowLanes"/>);
-/// <see cref="Convolution.DirectPositionLanes"/> chooses.
+/// 3 vectors of consecutive positions × <see cref="LaneChannels"/> channels (positions in lanes, row by row in
+/// <see cref="RowLanes"/>, or at stride 1 over the whole plane as one line in <see cref="FlatLanes"/>);
+/// <see cref="Convolution.DirectPositionLanes"/> and <see cref="Convolution.DirectFlatLanes"/> choose.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -115,6 +124,8 @@ internal static unsafe partial class ConvolutionDirect
         job.OutHeight = g.OutHeight;
         job.OutWidth = g.OutWidth;
         job.Depth = g.InChannels * g.KernelHeight * g.KernelWidth;
+        job.KernelWidth = g.KernelWidth;
+        job.DilationWidth = g.DilationWidth;
         int t = 0;
         for (int c = 0; c < g.InChannels; c++)
         {
@@ -124,6 +135,26 @@ internal static unsafe partial class ConvolutionDirect
                 {
                     int column = kw * g.DilationWidth;
                     offsets[t] = (c * paddedHeight + kh * g.DilationHeight) * job.PaddedRow + column % sw * phase + column / sw;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Switches a job prepared by <see cref="Prepare"/> (stride 1) to <see cref="FlatLanes"/>: the tap offsets become
+    /// <c>offset(c, kh, kw) = ((c·KW + kw)·PH + kh·dh)·OW</c>, into the shifted copies <see cref="Shift"/> writes.
+    /// </summary>
+    public static void PrepareFlat(ref DirectJob job, in Conv2DGeometry g)
+    {
+        job.FlatLanes = true;
+        int t = 0;
+        for (int c = 0; c < g.InChannels; c++)
+        {
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                for (int kw = 0; kw < g.KernelWidth; kw++, t++)
+                {
+                    job.Offsets[t] = ((c * g.KernelWidth + kw) * job.PaddedHeight + kh * g.DilationHeight) * g.OutWidth;
                 }
             }
         }
@@ -267,8 +298,11 @@ internal static unsafe partial class ConvolutionDirect
     /// <summary>Channels in the block that starts with <paramref name="remaining"/> channels left: 2 vectors, or 1 if that covers them.</summary>
     internal static int BlockWidth(int remaining, int lanes) => remaining <= lanes ? lanes : 2 * lanes;
 
-    /// <summary>Floats of each thread's buffer for the forward items: a padded sample and slack (vectors of rows narrower than a vector read past the last row).</summary>
-    internal static int ForwardBufferLength(in DirectJob job) => job.PaddedSize + 32;
+    /// <summary>
+    /// Floats of each thread's buffer for the forward items: a padded sample, its shifted copies for
+    /// <see cref="DirectJob.FlatLanes"/>, and slack (vectors of rows narrower than a vector read past the last row).
+    /// </summary>
+    internal static int ForwardBufferLength(in DirectJob job) => job.PaddedSize + (job.FlatLanes ? job.ShiftedSize : 0) + 32;
 
     /// <summary>The job's samples (× parts) <c>[start, end)</c> at a width, on the calling thread.</summary>
     public static void RunItems<TSimd, TVec, TActivation>(void* state, int start, int end)
@@ -284,10 +318,18 @@ internal static unsafe partial class ConvolutionDirect
             if (sample != lastSample)
             {
                 Pad(job.X + (nint)sample * job.InputSize, padded, in job);
+                if (job.FlatLanes)
+                {
+                    Shift(padded, padded + job.PaddedSize, in job);
+                }
                 lastSample = sample;
             }
             int rowStart = job.OutHeight * part / job.Parts, rowEnd = job.OutHeight * (part + 1) / job.Parts;
-            if (job.PositionLanes)
+            if (job.FlatLanes)
+            {
+                FlatLanes<TSimd, TVec, TActivation>(in job, padded + job.PaddedSize, job.Y + (nint)sample * job.OutputSize, part);
+            }
+            else if (job.PositionLanes)
             {
                 RowLanes<TSimd, TVec, TActivation>(in job, padded, job.Y + (nint)sample * job.OutputSize, rowStart, rowEnd);
             }
@@ -333,6 +375,96 @@ internal static unsafe partial class ConvolutionDirect
         }
     }
 
+    /// <summary>
+    /// <c>shifted[c, kw, r, j] = xpad[c, r, j + kw·dw]</c> for padded rows <c>r &lt; PH</c> and output columns
+    /// <c>j &lt; OW</c> (stride 1), from the padded sample <see cref="Pad"/> wrote at <paramref name="padded"/>: for
+    /// each input channel and kernel column, the padded sample cut to the output's width and shifted by that column,
+    /// so that tap <c>(c, kh, kw)</c> of output position <c>p = oh·OW + ow</c> reads <c>shifted[c, kw][p + kh·dh·OW]</c>,
+    /// one fixed offset for the whole plane. <c>C·KW·PH·OW</c> floats copied per sample, against <c>O·C·KH·KW·OH·OW</c>
+    /// FMAs; each row is copied inline in vectors of 8 (a call to <c>Span.CopyTo</c> per row of 28 cost more than the
+    /// lanes it saves).
+    /// </summary>
+    internal static void Shift(float* padded, float* shifted, in DirectJob job)
+    {
+        int width = job.OutWidth;
+        for (int c = 0; c < job.InChannels; c++)
+        {
+            for (int kw = 0; kw < job.KernelWidth; kw++)
+            {
+                float* from = padded + (nint)c * job.PaddedHeight * job.PaddedRow + kw * job.DilationWidth;
+                for (int r = 0; r < job.PaddedHeight; r++, shifted += width, from += job.PaddedRow)
+                {
+                    CopyRow(from, shifted, width);
+                }
+            }
+        }
+    }
+
+    /// <summary><c>to[0..n] = from[0..n]</c> in vectors of 8, the last one overlapping (rows of 8 or more), else one float at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(float* from, float* to, int n)
+    {
+        if (n < 8)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                to[j] = from[j];
+            }
+            return;
+        }
+        int i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            Vector256.Store(Vector256.Load(from + i), to + i);
+        }
+        if (i < n)
+        {
+            Vector256.Store(Vector256.Load(from + n - 8), to + n - 8);
+        }
+    }
+
+    /// <summary>
+    /// Part <paramref name="part"/> of one sample with output positions in vector lanes, the plane as one flat line
+    /// of <c>N = OH·OW</c> positions read from <see cref="Shift"/>'s copies: vectors of <c>L</c> consecutive positions
+    /// (the last one shifted left to end on the plane's end, its overlap recomputed with the same bits), in tiles of 3
+    /// (the last tile 1 or 2) × 8 channels of <see cref="TileLanes"/>. Every lane but the overlap's does work, where
+    /// row by row (<see cref="RowLanes"/>) rows of 28 fill 28 of 32 lanes: the CNN's first layer (N = 784, 49 vectors
+    /// of 16) takes 17 tiles (49 vectors) a block of channels instead of 19 (57 vectors, one of them repeated).
+    /// </summary>
+    private static void FlatLanes<TSimd, TVec, TActivation>(in DirectJob job, float* shifted, float* y, int part)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        int lanes = TSimd.Count, plane = job.OutHeight * job.OutWidth;
+        int vectors = (plane + lanes - 1) / lanes;
+        int first = (int)((long)vectors * part / job.Parts), end = (int)((long)vectors * (part + 1) / job.Parts);
+        float* weights = job.Weights;
+        for (int o0 = 0; o0 < job.OutChannels; o0 += LaneChannels)
+        {
+            int channels = Math.Min(LaneChannels, job.OutChannels - o0);
+            float* output = y + o0 * plane;
+            int v = first;
+            for (; v + LaneVectors <= end; v += LaneVectors)
+            {
+                int p0 = Math.Min(v * lanes, plane - lanes), p1 = Math.Min((v + 1) * lanes, plane - lanes), p2 = Math.Min((v + 2) * lanes, plane - lanes);
+                TileLanes<TSimd, TVec, TActivation, P3>(shifted + p0, shifted + p1, shifted + p2, job.Offsets, weights, job.Depth,
+                    job.Bias + o0, output + p0, output + p1, output + p2, plane, channels, lanes, job.NegativeSlope);
+            }
+            if (end - v == 2)
+            {
+                int p0 = Math.Min(v * lanes, plane - lanes), p1 = Math.Min((v + 1) * lanes, plane - lanes);
+                TileLanes<TSimd, TVec, TActivation, P2>(shifted + p0, shifted + p1, shifted + p1, job.Offsets, weights, job.Depth,
+                    job.Bias + o0, output + p0, output + p1, output + p1, plane, channels, lanes, job.NegativeSlope);
+            }
+            else if (end - v == 1)
+            {
+                int p0 = Math.Min(v * lanes, plane - lanes);
+                TileLanes<TSimd, TVec, TActivation, P1>(shifted + p0, shifted + p0, shifted + p0, job.Offsets, weights, job.Depth,
+                    job.Bias + o0, output + p0, output + p0, output + p0, plane, channels, lanes, job.NegativeSlope);
+            }
+            weights += job.Depth * LaneChannels;
+        }
+    }
+
     /// <summary>Output channels per block of the positions-in-lanes kernel.</summary>
     public const int LaneChannels = 8;
 
@@ -370,7 +502,7 @@ internal static unsafe partial class ConvolutionDirect
                 if (v + 2 < end) Next(ref r, ref c, perRow);
                 int r2 = r, p2 = Math.Max(0, Math.Min(c * lanes, width - lanes));
                 Next(ref r, ref c, perRow);
-                TileLanes<TSimd, TVec, TActivation>(padded + r0 * row + p0, padded + r1 * row + p1, padded + r2 * row + p2, job.Offsets, weights, job.Depth,
+                TileLanes<TSimd, TVec, TActivation, P3>(padded + r0 * row + p0, padded + r1 * row + p1, padded + r2 * row + p2, job.Offsets, weights, job.Depth,
                     job.Bias + o0, output + r0 * width + p0, output + r1 * width + p1, output + r2 * width + p2, plane, channels, valid, job.NegativeSlope);
             }
             weights += job.Depth * LaneChannels;
@@ -390,13 +522,15 @@ internal static unsafe partial class ConvolutionDirect
 
     /// <summary>
     /// The positions-in-lanes micro-kernel: <c>out_r[o·plane + 0..L] = act(bias[o] + Σ_t w[t, o] · in_r[offset(t) + 0..L])</c>
-    /// for 3 vectors <c>r</c> and 8 channels <c>o</c> (those below <paramref name="channels"/> stored).
+    /// for <c>V</c> = 3 (or 1, 2: unused accumulators are removed by the JIT) vectors <c>r</c> and 8 channels <c>o</c>
+    /// (those below <paramref name="channels"/> stored).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileLanes<TSimd, TVec, TActivation>(float* in0, float* in1, float* in2, int* offsets, float* weights, int depth, float* bias,
+    private static void TileLanes<TSimd, TVec, TActivation, TCount>(float* in0, float* in1, float* in2, int* offsets, float* weights, int depth, float* bias,
         float* out0, float* out1, float* out2, int plane, int channels, int valid, float slope)
-        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation where TCount : struct, IPositions
     {
+        int count = TCount.Count;
         TVec b0 = TSimd.Broadcast(bias[0]), b1 = TSimd.Broadcast(bias[1]), b2 = TSimd.Broadcast(bias[2]), b3 = TSimd.Broadcast(bias[3]), b4 = TSimd.Broadcast(bias[4]), b5 = TSimd.Broadcast(bias[5]), b6 = TSimd.Broadcast(bias[6]), b7 = TSimd.Broadcast(bias[7]);
         TVec a00 = b0, a01 = b1, a02 = b2, a03 = b3, a04 = b4, a05 = b5, a06 = b6, a07 = b7;
         TVec a10 = b0, a11 = b1, a12 = b2, a13 = b3, a14 = b4, a15 = b5, a16 = b6, a17 = b7;
@@ -404,25 +538,26 @@ internal static unsafe partial class ConvolutionDirect
         for (int t = 0; t < depth; t++, weights += LaneChannels)
         {
             nint offset = offsets[t];
-            TVec x0 = TSimd.Load(ref *in0, offset), x1 = TSimd.Load(ref *in1, offset), x2 = TSimd.Load(ref *in2, offset);
+            TVec x0 = TSimd.Load(ref *in0, offset);
+            TVec x1 = count > 1 ? TSimd.Load(ref *in1, offset) : x0, x2 = count > 2 ? TSimd.Load(ref *in2, offset) : x0;
             TVec w;
-            w = TSimd.Broadcast(weights[0]); a00 = TSimd.MultiplyAdd(x0, w, a00); a10 = TSimd.MultiplyAdd(x1, w, a10); a20 = TSimd.MultiplyAdd(x2, w, a20);
-            w = TSimd.Broadcast(weights[1]); a01 = TSimd.MultiplyAdd(x0, w, a01); a11 = TSimd.MultiplyAdd(x1, w, a11); a21 = TSimd.MultiplyAdd(x2, w, a21);
-            w = TSimd.Broadcast(weights[2]); a02 = TSimd.MultiplyAdd(x0, w, a02); a12 = TSimd.MultiplyAdd(x1, w, a12); a22 = TSimd.MultiplyAdd(x2, w, a22);
-            w = TSimd.Broadcast(weights[3]); a03 = TSimd.MultiplyAdd(x0, w, a03); a13 = TSimd.MultiplyAdd(x1, w, a13); a23 = TSimd.MultiplyAdd(x2, w, a23);
-            w = TSimd.Broadcast(weights[4]); a04 = TSimd.MultiplyAdd(x0, w, a04); a14 = TSimd.MultiplyAdd(x1, w, a14); a24 = TSimd.MultiplyAdd(x2, w, a24);
-            w = TSimd.Broadcast(weights[5]); a05 = TSimd.MultiplyAdd(x0, w, a05); a15 = TSimd.MultiplyAdd(x1, w, a15); a25 = TSimd.MultiplyAdd(x2, w, a25);
-            w = TSimd.Broadcast(weights[6]); a06 = TSimd.MultiplyAdd(x0, w, a06); a16 = TSimd.MultiplyAdd(x1, w, a16); a26 = TSimd.MultiplyAdd(x2, w, a26);
-            w = TSimd.Broadcast(weights[7]); a07 = TSimd.MultiplyAdd(x0, w, a07); a17 = TSimd.MultiplyAdd(x1, w, a17); a27 = TSimd.MultiplyAdd(x2, w, a27);
+            w = TSimd.Broadcast(weights[0]); a00 = TSimd.MultiplyAdd(x0, w, a00); if (count > 1) a10 = TSimd.MultiplyAdd(x1, w, a10); if (count > 2) a20 = TSimd.MultiplyAdd(x2, w, a20);
+            w = TSimd.Broadcast(weights[1]); a01 = TSimd.MultiplyAdd(x0, w, a01); if (count > 1) a11 = TSimd.MultiplyAdd(x1, w, a11); if (count > 2) a21 = TSimd.MultiplyAdd(x2, w, a21);
+            w = TSimd.Broadcast(weights[2]); a02 = TSimd.MultiplyAdd(x0, w, a02); if (count > 1) a12 = TSimd.MultiplyAdd(x1, w, a12); if (count > 2) a22 = TSimd.MultiplyAdd(x2, w, a22);
+            w = TSimd.Broadcast(weights[3]); a03 = TSimd.MultiplyAdd(x0, w, a03); if (count > 1) a13 = TSimd.MultiplyAdd(x1, w, a13); if (count > 2) a23 = TSimd.MultiplyAdd(x2, w, a23);
+            w = TSimd.Broadcast(weights[4]); a04 = TSimd.MultiplyAdd(x0, w, a04); if (count > 1) a14 = TSimd.MultiplyAdd(x1, w, a14); if (count > 2) a24 = TSimd.MultiplyAdd(x2, w, a24);
+            w = TSimd.Broadcast(weights[5]); a05 = TSimd.MultiplyAdd(x0, w, a05); if (count > 1) a15 = TSimd.MultiplyAdd(x1, w, a15); if (count > 2) a25 = TSimd.MultiplyAdd(x2, w, a25);
+            w = TSimd.Broadcast(weights[6]); a06 = TSimd.MultiplyAdd(x0, w, a06); if (count > 1) a16 = TSimd.MultiplyAdd(x1, w, a16); if (count > 2) a26 = TSimd.MultiplyAdd(x2, w, a26);
+            w = TSimd.Broadcast(weights[7]); a07 = TSimd.MultiplyAdd(x0, w, a07); if (count > 1) a17 = TSimd.MultiplyAdd(x1, w, a17); if (count > 2) a27 = TSimd.MultiplyAdd(x2, w, a27);
         }
-        { PutLane<TSimd, TVec, TActivation>(a00, out0 + 0 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a10, out1 + 0 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a20, out2 + 0 * plane, slope, valid); }
-        if (channels > 1) { PutLane<TSimd, TVec, TActivation>(a01, out0 + 1 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a11, out1 + 1 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a21, out2 + 1 * plane, slope, valid); }
-        if (channels > 2) { PutLane<TSimd, TVec, TActivation>(a02, out0 + 2 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a12, out1 + 2 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a22, out2 + 2 * plane, slope, valid); }
-        if (channels > 3) { PutLane<TSimd, TVec, TActivation>(a03, out0 + 3 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a13, out1 + 3 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a23, out2 + 3 * plane, slope, valid); }
-        if (channels > 4) { PutLane<TSimd, TVec, TActivation>(a04, out0 + 4 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a14, out1 + 4 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a24, out2 + 4 * plane, slope, valid); }
-        if (channels > 5) { PutLane<TSimd, TVec, TActivation>(a05, out0 + 5 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a15, out1 + 5 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a25, out2 + 5 * plane, slope, valid); }
-        if (channels > 6) { PutLane<TSimd, TVec, TActivation>(a06, out0 + 6 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a16, out1 + 6 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a26, out2 + 6 * plane, slope, valid); }
-        if (channels > 7) { PutLane<TSimd, TVec, TActivation>(a07, out0 + 7 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a17, out1 + 7 * plane, slope, valid); PutLane<TSimd, TVec, TActivation>(a27, out2 + 7 * plane, slope, valid); }
+        { PutLane<TSimd, TVec, TActivation>(a00, out0 + 0 * plane, slope, valid); if (count > 1) PutLane<TSimd, TVec, TActivation>(a10, out1 + 0 * plane, slope, valid); if (count > 2) PutLane<TSimd, TVec, TActivation>(a20, out2 + 0 * plane, slope, valid); }
+        if (channels > 1) { PutLane<TSimd, TVec, TActivation>(a01, out0 + 1 * plane, slope, valid); if (count > 1) PutLane<TSimd, TVec, TActivation>(a11, out1 + 1 * plane, slope, valid); if (count > 2) PutLane<TSimd, TVec, TActivation>(a21, out2 + 1 * plane, slope, valid); }
+        if (channels > 2) { PutLane<TSimd, TVec, TActivation>(a02, out0 + 2 * plane, slope, valid); if (count > 1) PutLane<TSimd, TVec, TActivation>(a12, out1 + 2 * plane, slope, valid); if (count > 2) PutLane<TSimd, TVec, TActivation>(a22, out2 + 2 * plane, slope, valid); }
+        if (channels > 3) { PutLane<TSimd, TVec, TActivation>(a03, out0 + 3 * plane, slope, valid); if (count > 1) PutLane<TSimd, TVec, TActivation>(a13, out1 + 3 * plane, slope, valid); if (count > 2) PutLane<TSimd, TVec, TActivation>(a23, out2 + 3 * plane, slope, valid); }
+        if (channels > 4) { PutLane<TSimd, TVec, TActivation>(a04, out0 + 4 * plane, slope, valid); if (count > 1) PutLane<TSimd, TVec, TActivation>(a14, out1 + 4 * plane, slope, valid); if (count > 2) PutLane<TSimd, TVec, TActivation>(a24, out2 + 4 * plane, slope, valid); }
+        if (channels > 5) { PutLane<TSimd, TVec, TActivation>(a05, out0 + 5 * plane, slope, valid); if (count > 1) PutLane<TSimd, TVec, TActivation>(a15, out1 + 5 * plane, slope, valid); if (count > 2) PutLane<TSimd, TVec, TActivation>(a25, out2 + 5 * plane, slope, valid); }
+        if (channels > 6) { PutLane<TSimd, TVec, TActivation>(a06, out0 + 6 * plane, slope, valid); if (count > 1) PutLane<TSimd, TVec, TActivation>(a16, out1 + 6 * plane, slope, valid); if (count > 2) PutLane<TSimd, TVec, TActivation>(a26, out2 + 6 * plane, slope, valid); }
+        if (channels > 7) { PutLane<TSimd, TVec, TActivation>(a07, out0 + 7 * plane, slope, valid); if (count > 1) PutLane<TSimd, TVec, TActivation>(a17, out1 + 7 * plane, slope, valid); if (count > 2) PutLane<TSimd, TVec, TActivation>(a27, out2 + 7 * plane, slope, valid); }
     }
 
     /// <summary>
@@ -700,6 +835,7 @@ internal static unsafe partial class ConvolutionDirect
     internal interface IPositions { static abstract int Count { get; } }
     private readonly struct P14 : IPositions { public static int Count => 14; }
     private readonly struct P8 : IPositions { public static int Count => 8; }
+    private readonly struct P3 : IPositions { public static int Count => 3; }
     private readonly struct P4 : IPositions { public static int Count => 4; }
     private readonly struct P2 : IPositions { public static int Count => 2; }
     private readonly struct P1 : IPositions { public static int Count => 1; }

@@ -135,6 +135,11 @@ public static class Pooling
     /// </summary>
     private static void MaxPool2x2(ReadOnlySpan<float> input, Span<float> output, Span<int> indices, int inWidth, int outHeight, int outWidth)
     {
+        if (Avx512F.IsSupported && outWidth >= 12)
+        {
+            MaxPool2x2Avx512(input, output, indices, inWidth, outHeight, outWidth);
+            return;
+        }
         ref float x0 = ref MemoryMarshal.GetReference(input);
         ref float y0 = ref MemoryMarshal.GetReference(output);
         ref int i0 = ref MemoryMarshal.GetReference(indices);
@@ -200,6 +205,75 @@ public static class Pooling
                 Unsafe.Add(ref lineIndices, ow) = best;
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="MaxPool2x2"/> sixteen windows at a time, for output rows of 12 or more: each row in blocks of 16,
+    /// its even and odd input columns split by one two-source permute per row of inputs; the last block of a row
+    /// spills onto the next row's outputs (rewritten just after) or, at the end of a plane, is stored masked, and
+    /// loads are masked only where 32 floats would run past the input. Measured on the Fashion-MNIST CNN at batch 64
+    /// (one thread, best of 31): its first pool (rows of 14 outputs) 1.66 → 1.46 µs a sample; its second (rows of 7)
+    /// took 1.62 µs this way against 1.42 by the 4-wide path, hence the threshold.
+    /// </summary>
+    private static unsafe void MaxPool2x2Avx512(ReadOnlySpan<float> input, Span<float> output, Span<int> indices, int inWidth, int outHeight, int outWidth)
+    {
+        Vector512<int> lane = Vector512<int>.Indices;
+        Vector512<int> even = lane * 2, odd = even + Vector512<int>.One;
+        fixed (float* x0 = input, y0 = output)
+        fixed (int* i0 = indices)
+        {
+            for (int oh = 0; oh < outHeight; oh++)
+            {
+                int top = 2 * oh * inWidth;
+                float* upper = x0 + top, lower = upper + inWidth;
+                for (int ow = 0; ow < outWidth; ow += 16)
+                {
+                    int count = Math.Min(16, outWidth - ow), w = 2 * ow;
+                    // Inputs 2·ow .. 2·(ow + count) − 1 of each row: the first 16 in one vector, the rest in the next.
+                    Vector512<float> u0, u1, l0, l1;
+                    if (top + inWidth + w + 32 <= input.Length)
+                    {
+                        u0 = Vector512.Load(upper + w); u1 = Vector512.Load(upper + w + 16);
+                        l0 = Vector512.Load(lower + w); l1 = Vector512.Load(lower + w + 16);
+                    }
+                    else
+                    {
+                        Vector512<float> low = Vector512.LessThan(lane, Vector512.Create(2 * count)).AsSingle();
+                        Vector512<float> high = Vector512.LessThan(lane, Vector512.Create(2 * count - 16)).AsSingle();
+                        u0 = Avx512F.MaskLoad(upper + w, low, Vector512<float>.Zero); u1 = Avx512F.MaskLoad(upper + w + 16, high, Vector512<float>.Zero);
+                        l0 = Avx512F.MaskLoad(lower + w, low, Vector512<float>.Zero); l1 = Avx512F.MaskLoad(lower + w + 16, high, Vector512<float>.Zero);
+                    }
+                    Vector512<int> first = Vector512.Create(top + w) + even;
+                    Vector512<float> max = Avx512F.PermuteVar16x32x2(u0, even, u1);
+                    Vector512<int> best = first;
+                    Take(ref max, ref best, Avx512F.PermuteVar16x32x2(u0, odd, u1), first + Vector512<int>.One);
+                    Take(ref max, ref best, Avx512F.PermuteVar16x32x2(l0, even, l1), first + Vector512.Create(inWidth));
+                    Take(ref max, ref best, Avx512F.PermuteVar16x32x2(l0, odd, l1), first + Vector512.Create(inWidth + 1));
+                    int at = oh * outWidth + ow;
+                    if (at + 16 <= output.Length && (count == 16 || oh + 1 < outHeight))
+                    {
+                        // Lanes past the row land on the next row's outputs, written after this.
+                        max.Store(y0 + at);
+                        best.Store(i0 + at);
+                    }
+                    else
+                    {
+                        Vector512<float> store = Vector512.LessThan(lane, Vector512.Create(count)).AsSingle();
+                        Avx512F.MaskStore(y0 + at, store, max);
+                        Avx512F.MaskStore(i0 + at, store.AsInt32(), best);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary><see cref="Take(ref float, ref int, float, int)"/> on sixteen windows at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(ref Vector512<float> max, ref Vector512<int> best, Vector512<float> value, Vector512<int> index)
+    {
+        Vector512<float> take = Vector512.GreaterThan(value, max) | ~Vector512.Equals(value, value);
+        max = Vector512.ConditionalSelect(take, value, max);
+        best = Vector512.ConditionalSelect(take.AsInt32(), index, best);
     }
 
     /// <summary>

@@ -7,11 +7,14 @@ namespace NetDsl.Tests.Kernels;
 
 /// <summary>
 /// Every convolution algorithm, forced (<see cref="ConvolutionAlgorithm.Direct"/>,
-/// <see cref="ConvolutionAlgorithm.DirectPositionLanes"/> and <see cref="ConvolutionAlgorithm.Im2Col"/>), at every SIMD width against <see cref="ConvolutionReference"/>: on the
+/// <see cref="ConvolutionAlgorithm.DirectPositionLanes"/>, <see cref="ConvolutionAlgorithm.DirectFlatLanes"/> and
+/// <see cref="ConvolutionAlgorithm.Im2Col"/>), at every SIMD width against <see cref="ConvolutionReference"/>: on the
 /// small geometries of <see cref="ConvolutionTests"/> with finite differences, and on rows wide enough for the direct
 /// kernel's full 14-position tiles (the last one overlapping) with channel counts that fill one vector, two, or leave
 /// a partial block, against the analytic float64 backward. Positions in lanes runs the forward pass and the input
-/// gradient, on rows wider and narrower than a vector (the masked stores). Tolerances as in <see cref="ConvolutionTests"/>.
+/// gradient, on rows wider and narrower than a vector (the masked stores); flat lanes the same at stride 1, over planes
+/// that end on a whole vector or not (the last vector overlapping) and in tiles of 3, 2 or 1 vectors. Tolerances as in
+/// <see cref="ConvolutionTests"/>.
 /// </summary>
 public class ConvolutionDirectTests
 {
@@ -19,7 +22,8 @@ public class ConvolutionDirectTests
     private const float Sentinel = 12345.5f;
 
     private static readonly SimdWidth[] AllWidths = [SimdWidth.Scalar, SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512];
-    private static readonly ConvolutionAlgorithm[] Algorithms = [ConvolutionAlgorithm.Direct, ConvolutionAlgorithm.DirectPositionLanes, ConvolutionAlgorithm.Im2Col];
+    private static readonly ConvolutionAlgorithm[] Algorithms =
+        [ConvolutionAlgorithm.Direct, ConvolutionAlgorithm.DirectPositionLanes, ConvolutionAlgorithm.DirectFlatLanes, ConvolutionAlgorithm.Im2Col];
 
     /// <summary>
     /// Rows of 14 or more output positions (full tiles, an overlapping last tile; for positions in lanes, rows of one
@@ -37,6 +41,7 @@ public class ConvolutionDirectTests
         { "1x1, 5→33", new(5, 4, 20, 33, 1, 1), 3 },
         { "3x3 valid, 16→1", new(16, 5, 17, 1, 3, 3), 2 },
         { "conv1d k5 same, 24→24", new(24, 1, 40, 24, 1, 5, PadLeft: 2, PadRight: 2), 2 },
+        { "3x3 dilation 2 asymmetric, 3→12 on 7x9 (flat: 45 positions)", new(3, 7, 9, 12, 3, 3, PadTop: 2, PadLeft: 1, PadBottom: 0, PadRight: 3, DilationHeight: 2, DilationWidth: 2), 2 },
     };
 
     [Theory, MemberData(nameof(ConvolutionTests.Small), MemberType = typeof(ConvolutionTests))]
@@ -100,6 +105,7 @@ public class ConvolutionDirectTests
         var layer2 = new Conv2DGeometry(16, 14, 14, 32, 5, 5, PadTop: 2, PadLeft: 2, PadBottom: 2, PadRight: 2);
         Assert.True(Convolution.DirectForward(layer1) && Convolution.DirectForward(layer2));
         Assert.True(Convolution.DirectPositionLanes(layer1) && !Convolution.DirectPositionLanes(layer2));
+        Assert.True(Convolution.DirectFlatLanes(layer1));
         Assert.True(Convolution.DirectInputGradient(layer2) && Convolution.DirectInputGradientPossible(layer2));
         var random = new Random(21);
         int saved = KernelOptions.MaxThreads;
@@ -118,7 +124,11 @@ public class ConvolutionDirectTests
                         float[] y = new float[batch * g.OutputSize], dx = new float[x.Length], dw = new float[w.Length], db = new float[g.OutChannels];
                         Convolution.Conv2DForward(x, w, bias, y, g, batch, scratch, new LeakyReLUActivation(0.1f));
                         Convolution.Conv2DBackward(x, w, dz, dw, db, dx, g, batch, scratch);
-                        return [y, dx, dw, db];
+                        // Flat lanes forced: at batch 1 of the second layer, two threads split the plane's vectors.
+                        float[] flatY = new float[y.Length], flatDx = new float[x.Length];
+                        Convolution.Conv2DForwardAt(x, w, bias, flatY, g, batch, scratch, new LeakyReLUActivation(0.1f), SimdDispatch.Best, ConvolutionAlgorithm.DirectFlatLanes);
+                        Convolution.Conv2DBackwardAt(x, w, dz, new float[w.Length], [], flatDx, g, batch, scratch, SimdDispatch.Best, ConvolutionAlgorithm.DirectFlatLanes);
+                        return [y, dx, dw, db, flatY, flatDx];
                     }
                     KernelOptions.MaxThreads = 1;
                     float[][] one = Run();
@@ -162,6 +172,8 @@ public class ConvolutionDirectTests
             Convolution.Conv2DBackwardAt(x, w, y, dw, db, dx, s1, batch, scratch, SimdDispatch.Best, ConvolutionAlgorithm.Direct);
             Convolution.Conv2DForwardAt(x, w, bias, y, s1, batch, scratch, new ReLUActivation(), SimdDispatch.Best, ConvolutionAlgorithm.DirectPositionLanes);
             Convolution.Conv2DBackwardAt(x, w, y, dw, db, dx, s1, batch, scratch, SimdDispatch.Best, ConvolutionAlgorithm.DirectPositionLanes);
+            Convolution.Conv2DForwardAt(x, w, bias, y, s1, batch, scratch, new ReLUActivation(), SimdDispatch.Best, ConvolutionAlgorithm.DirectFlatLanes);
+            Convolution.Conv2DBackwardAt(x, w, y, dw, db, dx, s1, batch, scratch, SimdDispatch.Best, ConvolutionAlgorithm.DirectFlatLanes);
         }
     }
 

@@ -21,6 +21,8 @@ public class PoolingTests
         { "2x2/2 odd", new(2, 7, 9, 2, 2, 2, 2), 1 },
         { "2x2/2 14x14", new(3, 14, 14, 2, 2, 2, 2), 3 },
         { "2x2/2 wide", new(2, 5, 27, 2, 2, 2, 2), 1 },
+        { "2x2/2 28 wide", new(3, 6, 28, 2, 2, 2, 2), 2 },
+        { "2x2/2 41 wide", new(2, 5, 41, 2, 2, 2, 2), 2 },
         { "3x3/2 pad 1", new(3, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1), 3 },
         { "3x3/1 asymmetric", new(1, 6, 5, 3, 3, 1, 1, 2, 0, 1, 2), 3 },
         { "2x3/3 pad", new(5, 7, 11, 2, 3, 3, 3, 1, 0, 0, 2), 1 },
@@ -84,6 +86,11 @@ public class PoolingTests
         argmax = new int[7];
         Pooling.MaxPool2DForward(new float[28], y, argmax, wide, 1);
         Assert.Equal([0, 2, 4, 6, 8, 10, 12], argmax);
+        var avx512 = new Pool2DGeometry(1, 2, 28, 2, 2, 2, 2); // 14 outputs: the 16-wide path's masked block
+        y = new float[14];
+        argmax = new int[14];
+        Pooling.MaxPool2DForward(new float[56], y, argmax, avx512, 1);
+        Assert.Equal([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26], argmax);
         var overlapping = new Pool2DGeometry(1, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1);
         float[] ones = [1, 1, 1, 1, 1, 1, 1, 1, 1];
         y = new float[9];
@@ -102,9 +109,9 @@ public class PoolingTests
     [Fact]
     public void NaNWinsAndPropagatesAsInPyTorch()
     {
-        // PyTorch takes a candidate if it is greater or NaN: the last NaN of a window wins. Both the vectorized 2x2
-        // path (8 windows) and the general path (3x3) see windows with no, one and two NaNs.
-        foreach (var g in new[] { new Pool2DGeometry(1, 2, 16, 2, 2, 2, 2), new Pool2DGeometry(1, 3, 24, 3, 3, 1, 3) })
+        // PyTorch takes a candidate if it is greater or NaN: the last NaN of a window wins. The vectorized 2x2
+        // paths (8 and 16 windows) and the general path (3x3) see windows with no, one and two NaNs.
+        foreach (var g in new[] { new Pool2DGeometry(1, 2, 16, 2, 2, 2, 2), new Pool2DGeometry(1, 2, 32, 2, 2, 2, 2), new Pool2DGeometry(1, 3, 24, 3, 3, 1, 3) })
         {
             float[] x = TestData.Uniform(new Random(7), g.InputSize);
             x[1] = float.NaN;                                          // window 0: one NaN
