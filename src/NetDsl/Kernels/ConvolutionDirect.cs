@@ -105,6 +105,7 @@ internal static unsafe partial class ConvolutionDirect
     /// Fills <paramref name="job"/>'s shape and <see cref="DirectJob.Offsets"/> for <paramref name="g"/> (the pointers to
     /// data are the caller's): <c>offset(c, kh, kw) = (c·PH + kh·dh)·row + ((kw·dw) mod sw)·phase + (kw·dw) / sw</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Prepare(ref DirectJob job, in Conv2DGeometry g, int* offsets)
     {
         int paddedHeight = g.InHeight + g.PadTop + g.PadBottom, paddedWidth = g.InWidth + g.PadLeft + g.PadRight;
@@ -144,6 +145,7 @@ internal static unsafe partial class ConvolutionDirect
     /// Switches a job prepared by <see cref="Prepare"/> (stride 1) to <see cref="FlatLanes"/>: the tap offsets become
     /// <c>offset(c, kh, kw) = ((c·KW + kw)·PH + kh·dh)·OW</c>, into the shifted copies <see cref="Shift"/> writes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PrepareFlat(ref DirectJob job, in Conv2DGeometry g)
     {
         job.FlatLanes = true;
@@ -166,6 +168,7 @@ internal static unsafe partial class ConvolutionDirect
     /// blocks of output channels: 2 vectors per block while more than one vector's worth remains, then 1 or 2;
     /// block <c>b</c> holds <c>K</c> rows of its width, zeros past the last channel.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackWeights(ReadOnlySpan<float> weight, float* packed, int channels, int depth, SimdWidth width,
         bool flipTransposed = false, int kernelArea = 1)
     {
@@ -210,6 +213,7 @@ internal static unsafe partial class ConvolutionDirect
     /// registers where it can (a layer's 12,800 weights in ~1 µs instead of ~3.5 µs one float at a time, which shows
     /// at batch 1), then one float at a time.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Transpose(float* from, int fromStride, float* to, int toStride, int rows, int columns)
     {
         int j = 0;
@@ -253,6 +257,7 @@ internal static unsafe partial class ConvolutionDirect
     /// Packs <c>w(o, t)</c> (<paramref name="weight"/> <c>[O, K]</c>) for the positions-in-lanes kernel: blocks of
     /// <see cref="LaneChannels"/> output channels, each <c>K</c> rows of 8 floats (zeros past the last channel).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackWeightsForLanes(ReadOnlySpan<float> weight, float* packed, int channels, int depth, bool flipTransposed = false, int kernelArea = 1)
     {
         if (flipTransposed)
@@ -305,6 +310,7 @@ internal static unsafe partial class ConvolutionDirect
     internal static int ForwardBufferLength(in DirectJob job) => job.PaddedSize + (job.FlatLanes ? job.ShiftedSize : 0) + 32;
 
     /// <summary>The job's samples (× parts) <c>[start, end)</c> at a width, on the calling thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunItems<TSimd, TVec, TActivation>(void* state, int start, int end)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
@@ -344,6 +350,7 @@ internal static unsafe partial class ConvolutionDirect
     /// <c>padded[c, r, (j mod sw)·phase + j / sw] = x[c, r − padTop, j − padLeft]</c> inside, 0 in the border (and in
     /// the unused tail of the last phase).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Pad(float* x, float* padded, in DirectJob job)
     {
         new Span<float>(padded, job.PaddedSize).Clear();
@@ -384,6 +391,7 @@ internal static unsafe partial class ConvolutionDirect
     /// FMAs; each row is copied inline in vectors of 8 (a call to <c>Span.CopyTo</c> per row of 28 cost more than the
     /// lanes it saves).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Shift(float* padded, float* shifted, in DirectJob job)
     {
         int width = job.OutWidth;
@@ -431,6 +439,7 @@ internal static unsafe partial class ConvolutionDirect
     /// row by row (<see cref="RowLanes"/>) rows of 28 fill 28 of 32 lanes: the CNN's first layer (N = 784, 49 vectors
     /// of 16) takes 17 tiles (49 vectors) a block of channels instead of 19 (57 vectors, one of them repeated).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FlatLanes<TSimd, TVec, TActivation>(in DirectJob job, float* shifted, float* y, int part)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
@@ -480,6 +489,7 @@ internal static unsafe partial class ConvolutionDirect
     /// with rows narrower than a vector (the input gradient of the CNN's second layer: 14 of 16) the lanes past the
     /// row, which read the next row (or the buffer's slack) and are not stored.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowLanes<TSimd, TVec, TActivation>(in DirectJob job, float* padded, float* y, int rowStart, int rowEnd)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
@@ -586,6 +596,7 @@ internal static unsafe partial class ConvolutionDirect
     }
 
     /// <summary>Output rows <c>[rowStart, rowEnd)</c> of one sample, every block of channels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Sample<TSimd, TVec, TActivation>(in DirectJob job, float* padded, float* y, int rowStart, int rowEnd, float* tile)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
@@ -616,6 +627,7 @@ internal static unsafe partial class ConvolutionDirect
     /// One output row of one block of channels: tiles of 14 positions, the last one shifted left to end on the row's
     /// end (its overlap is recomputed with the same bits); rows narrower than 14 in tiles of 8, 4, 2 and 1.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row<TSimd, TVec, TActivation, TVectors>(in DirectJob job, float* input, float* weights, float* bias, float* output,
         int channels, int plane, float* tile)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation where TVectors : struct, IVectors

@@ -31,6 +31,7 @@ internal static unsafe partial class ConvolutionDirect
     /// output gradient to position-major rows, then runs its items: an element of <c>dWᵀ</c> is always summed over
     /// samples, then positions, in order, by one thread, so the result does not depend on how items are shared out.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunWeightGradientItems<TSimd, TVec>(void* state, int start, int end)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
@@ -66,6 +67,7 @@ internal static unsafe partial class ConvolutionDirect
     }
 
     /// <summary>Taps <c>[t0, t0 + taps)</c> of one block: one tile of 14, or tiles of 8, 4, 2 and 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GradientTaps<TSimd, TVec, TVectors>(in DirectJob job, float* padded, float* dz, int stride, float* acc, int t0, int taps)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TVectors : struct, IVectors
     {

@@ -39,6 +39,7 @@ internal static class ConvolutionDots
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<TSimd, TVec>(ref float a, ref float b, ref float c, int m, int n, int k)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
@@ -55,6 +56,7 @@ internal static class ConvolutionDots
     /// <c>c[i..i+4, j..j+3]</c>. Rows past <c>m</c> (columns past <c>n</c>) re-read the last one and are not stored. Terms
     /// past the last whole vector are added one by one after the vector sum.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TSimd, TVec>(ref float a, ref float b, ref float c, int i, int j, int m, int n, int k)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {

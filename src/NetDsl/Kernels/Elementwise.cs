@@ -53,6 +53,7 @@ internal static class Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Map<TOp, TSimd, TVec>(Span<float> values, TOp op)
         where TOp : struct, IUnaryOperator where TSimd : struct, ISimd<TVec> where TVec : struct
     {
@@ -69,6 +70,7 @@ internal static class Elementwise
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Map<TOp, TSimd, TVec>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination, TOp op)
         where TOp : struct, IBinaryOperator where TSimd : struct, ISimd<TVec> where TVec : struct
     {

@@ -188,6 +188,7 @@ public static class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Panels<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, nint aRowStride, nint aDepthStride, ReadOnlySpan<float> b, nint bDepthStride, nint bColumnStride,
         ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
@@ -210,6 +211,7 @@ public static class Gemm
     }
 
     /// <summary><c>c = act(a · Wᵀ + bias)</c> with <c>W</c> and <c>bias</c> read from their packed panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackedPanels<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, PackedWeights packed, Span<float> c, int m, TActivation activation)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
@@ -255,6 +257,7 @@ public static class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Strided<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, nint aRowStride, nint aDepthStride, ReadOnlySpan<float> b, nint bDepthStride, nint bColumnStride,
         ReadOnlySpan<float> columnBias, ReadOnlySpan<float> rowBias, Span<float> c, int m, int n, int k, TActivation activation)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
@@ -289,6 +292,7 @@ public static class Gemm
     /// </summary>
     internal const int ParallelDotWeights = 1 << 16;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void DotProducts<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
@@ -306,6 +310,7 @@ public static class Gemm
     }
 
     /// <summary><c>c[:, 8·start .. 8·end] = a · b[8·start .. 8·end, :]ᵀ</c>: one thread's share of blocks of 8 rows of <c>b</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void DotBlocks<TSimd, TVec>(in PanelJob job, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         ref float a0 = ref Unsafe.AsRef<float>(job.A);
@@ -335,6 +340,7 @@ public static class Gemm
     /// line (a load that straddles two lines costs two). Only when rows are a whole number of vectors apart, so one
     /// peel aligns them all; else 0. Alignment is a speed matter only: results do not depend on it beyond rounding.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe nint AlignmentPeel<TSimd, TVec>(ref float b, int k) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         if (TSimd.Count == 1 || k % TSimd.Count != 0)
@@ -352,6 +358,7 @@ public static class Gemm
     /// tail one by one, the rest two vectors at a time into 16 independent accumulators, enough to keep both FMA pipes
     /// busy while the loads of <c>w</c> stream in.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot8<TSimd, TVec>(ref float x, ref float w, int k, nint peel, ref float c)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
@@ -433,6 +440,7 @@ public static class Gemm
     }
 
     /// <summary><c>c[i, j..j+4] = a[i, :] · b[j..j+4, :]ᵀ</c>, for the columns left over after the 8-row blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DotTile1x4<TSimd, TVec>(ref float a, ref float b, ref float c, int i, int j, int n, int k)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
@@ -490,6 +498,7 @@ public static class Gemm
     }
 
     /// <summary>Whole vectors of columns at <typeparamref name="TSimd"/>, then the remaining columns one at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Axpy<TSimd, TVec>(ReadOnlySpan<float> a, int aRowStride, int aDepthStride, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
@@ -580,6 +589,7 @@ public static class Gemm
     // sums = Σ_i a[i, :]
     // ---------------------------------------------------------------------------------------------------------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SumRows<TSimd, TVec>(ReadOnlySpan<float> a, Span<float> sums, int m, int n)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
@@ -597,6 +607,7 @@ public static class Gemm
     /// chains over 256 contiguous bytes per row took MLP-M's bias gradient <c>64 × 512</c> from 6.4 to 2.2 µs. Each column is
     /// still summed down the rows in order, so the bits are unchanged.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SumColumns<TSimd, TVec>(ref float a, ref float sums, int m, int n, int jStart, int jEnd)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {

@@ -99,6 +99,7 @@ internal static unsafe class PanelGemm
     /// against its tiles' <c>k·MR·NR</c> FMAs), so that a product with one or two panels, such as a 10-class output
     /// layer, is shared too. Each element of <c>c</c> is computed by one thread in one order whatever the grid.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TSimd, TVec, TActivation>(in PanelJob job, int threads)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
@@ -134,6 +135,7 @@ internal static unsafe class PanelGemm
     }
 
     /// <summary>Item <paramref name="item"/> of a <see cref="Grid"/>: neighbouring items share a group of panels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunItem<TSimd, TVec, TActivation>(void* state, int item)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
@@ -147,6 +149,7 @@ internal static unsafe class PanelGemm
     }
 
     /// <summary>Computes column panels <c>[panelStart, panelEnd)</c> of the job, packing each into <paramref name="pack"/> (64-byte aligned).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunPanels<TSimd, TVec, TActivation>(in PanelJob job, int panelStart, int panelEnd, float* pack)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
         => RunBlock<TSimd, TVec, TActivation>(in job, 0, job.M, panelStart, panelEnd, pack);
@@ -156,6 +159,7 @@ internal static unsafe class PanelGemm
     /// panels <c>[panelStart, panelEnd)</c>, packing each panel into <paramref name="pack"/> (64-byte aligned), or
     /// reading it from <see cref="PanelJob.Packed"/> when the job has its panels packed in advance.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunBlock<TSimd, TVec, TActivation>(in PanelJob job, int rowStart, int rowEnd, int panelStart, int panelEnd, float* pack)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
@@ -191,6 +195,7 @@ internal static unsafe class PanelGemm
     /// panel <c>q</c> at <c>destination + q·</c><see cref="PackedStride{TSimd, TVec}"/>: the layout <see cref="RunBlock{TSimd, TVec, TActivation}"/> reads
     /// from <see cref="PanelJob.Packed"/>, and the same values it would pack on the way.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackAll<TSimd, TVec>(in PanelJob job, float* destination) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         int nr = 2 * TSimd.Count, stride = PackedStride<TSimd, TVec>(job.K);
@@ -203,6 +208,7 @@ internal static unsafe class PanelGemm
     /// <summary>
     /// <c>pack[0, :] = bias[j..j+NR]</c>, <c>pack[1 + p, :] = B[p, j..j+NR]</c>, zeros past column <c>n</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pack<TSimd, TVec>(in PanelJob job, int j, float* pack) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         int nr = 2 * TSimd.Count;
@@ -364,6 +370,7 @@ internal static unsafe class PanelGemm
     /// <c>c[i..i+MR, j..j+NR] = epilogue(A[i..i+MR, :] · panel + bias)</c>. Rows past <c>m</c> read row <c>m - 1</c> of A
     /// and columns past <c>n</c> read the panel's zero padding; neither is stored.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TSimd, TVec, TActivation>(in PanelJob job, float* panel, int i, int j)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
@@ -440,7 +447,7 @@ internal static unsafe class PanelGemm
     }
 
     /// <summary>An edge tile: finishes it in a buffer, then copies the rows and columns that exist.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void StoreEdge<TSimd, TVec, TActivation>(in PanelJob job, int i, int j,
         TVec c00, TVec c01, TVec c10, TVec c11, TVec c20, TVec c21, TVec c30, TVec c31, TVec c40, TVec c41, TVec c50, TVec c51, TVec c60, TVec c61, TVec c70, TVec c71)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation

@@ -89,6 +89,7 @@ public static class Pooling
     }
 
     /// <summary>Max pool of planes <c>[start, end)</c> (one channel of one sample each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxPoolPlanes(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, in Pool2DGeometry geometry, int start, int end)
     {
         Pool2DGeometry g = geometry;
@@ -133,6 +134,7 @@ public static class Pooling
     /// activations: the branchy scalar loop ran at ~13 cycles per input on a batch of 64 (mispredictions), against
     /// ~2 when the predictor had learnt a single repeated sample.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxPool2x2(ReadOnlySpan<float> input, Span<float> output, Span<int> indices, int inWidth, int outHeight, int outWidth)
     {
         if (Avx512F.IsSupported && outWidth >= 12)
@@ -215,6 +217,7 @@ public static class Pooling
     /// (one thread, best of 31): its first pool (rows of 14 outputs) 1.66 → 1.46 µs a sample; its second (rows of 7)
     /// took 1.62 µs this way against 1.42 by the 4-wide path, hence the threshold.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MaxPool2x2Avx512(ReadOnlySpan<float> input, Span<float> output, Span<int> indices, int inWidth, int outHeight, int outWidth)
     {
         Vector512<int> lane = Vector512<int>.Indices;
@@ -343,6 +346,7 @@ public static class Pooling
     }
 
     /// <summary>Planes <c>[start, end)</c> of the max pool's backward pass: each <c>dx</c> plane cleared, then <c>dy</c> scattered onto it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaxPoolBackwardPlanes(ReadOnlySpan<float> outputGradient, ReadOnlySpan<int> argmax, Span<float> inputGradient, in Pool2DGeometry geometry,
         int start, int end)
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using NetDsl.Kernels;
 
@@ -55,6 +56,7 @@ internal static unsafe class GradientKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumOfSquares<TSimd, TVec>(ReadOnlySpan<float> values) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         ref float x = ref OptimizerKernels.Ref(values);
@@ -79,6 +81,7 @@ internal static unsafe class GradientKernels
         return total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool AllFinite<TSimd, TVec>(ReadOnlySpan<float> values) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         // x · 0 is 0 for finite x and NaN for NaN and ±∞, so the sum of x · 0 is 0 exactly when every x is finite.

@@ -104,6 +104,7 @@ internal static unsafe class OptimizerKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunAt<TUpdate, TSimd, TVec>(TUpdate* update, int length)
         where TUpdate : unmanaged, IElementwiseUpdate where TSimd : struct, ISimd<TVec> where TVec : struct
     {
@@ -129,6 +130,7 @@ internal static unsafe class OptimizerKernels
     }
 
     /// <summary>Runs blocks <c>[start, end)</c> of a shared pass (the last block ends at the vector part's end).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunBlocks<TUpdate, TSimd, TVec>(void* state, int start, int end)
         where TUpdate : unmanaged, IElementwiseUpdate where TSimd : struct, ISimd<TVec> where TVec : struct
     {
