@@ -17,8 +17,9 @@ namespace NetDsl.Kernels;
 /// </para>
 /// <para>
 /// What it saves is the packing: every panel of <c>W</c> transposed into <c>k</c> rows of 32 floats once per call,
-/// which the call's row tiles then share. Measured on this project's machine for MLP-M's 784 → 512 layer: about 35 µs
-/// a call, 2 % of the product at batch 256 and a third of it at batch 8.
+/// which the call's row tiles then share, and the cache misses of reading <c>W</c> across its rows. Measured on MLP-M
+/// (784-512-256-10, one core, best of 41 blocks, network against its predictor): batch 4 142 → 78 µs, batch 16
+/// 217 → 152, batch 64 692 → 611, batch 256 2,717 → 2,491.
 /// </para>
 /// </remarks>
 public sealed unsafe class PackedWeights
