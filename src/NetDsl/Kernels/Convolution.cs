@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetDsl.Kernels;
 
@@ -103,6 +104,10 @@ public static class Convolution
         long group = GroupSize(in geometry, batch);
         long size = depth * group * positions + geometry.OutChannels * group * positions + (long)geometry.OutChannels * depth + PaddedSize(in geometry);
         size = Math.Max(size, DirectScratchSize(in geometry));
+        if (WinogradShape(in geometry))
+        {
+            size = Math.Max(size, ConvolutionWinograd.ScratchSize(in geometry));
+        }
         if (DirectInputGradientPossible(in geometry))
         {
             size = Math.Max(size, DirectScratchSize(InputGradientGeometry(in geometry)));
@@ -152,6 +157,16 @@ public static class Convolution
         }
         Guard.Length(y.Length, batch, outputSize, nameof(y), "batch·O·OH·OW");
         CheckScratch(scratch, in geometry, batch);
+        if (algorithm == ConvolutionAlgorithm.Winograd)
+        {
+            // Forced (tests): shapes it does not take fall back to the shape's own choice.
+            algorithm = WinogradPossible(in geometry, width) ? algorithm : ConvolutionAlgorithm.Auto;
+        }
+        if (algorithm == ConvolutionAlgorithm.Winograd || (algorithm == ConvolutionAlgorithm.Auto && Winograd(in geometry, batch, width)))
+        {
+            RunWinograd(x, weight, bias, y, in geometry, batch, scratch, activation);
+            return;
+        }
         if (algorithm is ConvolutionAlgorithm.Direct or ConvolutionAlgorithm.DirectPositionLanes or ConvolutionAlgorithm.DirectFlatLanes
             || (algorithm == ConvolutionAlgorithm.Auto && DirectForward(in geometry)))
         {
@@ -288,6 +303,10 @@ public static class Convolution
         in Conv2DGeometry geometry, int batch, Span<float> scratch, SimdWidth width, ConvolutionAlgorithm algorithm)
     {
         Validate(in geometry, batch);
+        if (algorithm == ConvolutionAlgorithm.Winograd)
+        {
+            algorithm = ConvolutionAlgorithm.Auto; // forward only
+        }
         int inputSize = geometry.InputSize, outputSize = geometry.OutputSize;
         int channels = geometry.OutChannels, depth = Depth(in geometry), positions = geometry.OutHeight * geometry.OutWidth;
         Guard.Length(x.Length, batch, inputSize, nameof(x), "batch·C·H·W");
@@ -402,6 +421,65 @@ public static class Convolution
                 || (algorithm == ConvolutionAlgorithm.Auto && DirectInputGradientLanes(in geometry));
             bool flat = algorithm == ConvolutionAlgorithm.DirectFlatLanes;
             RunDirect(outputGradient, weight, [], inputGradient, InputGradientGeometry(in geometry), batch, scratch, new IdentityActivation(), width, flipTransposed: true, lanes, flat);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Winograd
+    // ---------------------------------------------------------------------------------------------------------
+
+    /// <summary>Input channels from which a Winograd forward pass stays well inside the direct convolution's error bound (<see cref="ConvolutionWinograd"/>).</summary>
+    internal const int WinogradMinChannels = 8;
+
+    /// <summary>
+    /// Whether the shape is one <see cref="ConvolutionWinograd"/> computes (whatever the width): 5x5, stride 1,
+    /// dilation 1, at least <see cref="WinogradMinChannels"/> input channels, output channels a multiple of 16.
+    /// </summary>
+    internal static bool WinogradShape(in Conv2DGeometry g)
+        => g.KernelHeight == 5 && g.KernelWidth == 5 && g.StrideHeight == 1 && g.StrideWidth == 1 && g.DilationHeight == 1 && g.DilationWidth == 1
+        && g.InChannels >= WinogradMinChannels && g.OutChannels % 16 == 0;
+
+    /// <summary>Whether the forward pass can run as <see cref="ConvolutionWinograd"/> at this width: <see cref="WinogradShape"/> with Vector512.</summary>
+    internal static bool WinogradPossible(in Conv2DGeometry g, SimdWidth width)
+        => width == SimdWidth.Vector512 && Avx512F.IsSupported && WinogradShape(in g);
+
+    /// <summary>Whether the forward pass runs as <see cref="ConvolutionWinograd"/> (when it can; see the figures below).</summary>
+    internal static bool Winograd(in Conv2DGeometry g, int batch, SimdWidth width) => WinogradPossible(in g, width);
+
+    /// <summary>
+    /// <c>y = act(conv(x, w) + bias)</c> by <see cref="ConvolutionWinograd"/>: transforms the filters into
+    /// <paramref name="scratch"/>, then splits the samples across threads.
+    /// </summary>
+    private static unsafe void RunWinograd<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+        in Conv2DGeometry g, int batch, Span<float> scratch, TActivation activation)
+        where TActivation : struct, IActivation
+    {
+        if (batch == 0)
+        {
+            return;
+        }
+        bool fused = PanelGemm.IsFused<TActivation>();
+        int channels = g.OutChannels;
+        fixed (float* px = x, py = y, pw = weight, ps = scratch)
+        {
+            var job = new WinogradJob { X = px, Y = py, Filters = ps };
+            ConvolutionWinograd.Prepare(ref job, in g);
+            float* paddedBias = ps + 36 * g.InChannels * channels;
+            ConvolutionWinograd.TransformFilters(pw, ps, paddedBias + channels, g.InChannels, channels);
+            var biasSpan = new Span<float>(paddedBias, channels);
+            biasSpan.Clear();
+            bias.CopyTo(biasSpan);
+            job.Bias = paddedBias;
+            job.NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f;
+
+            int threads = KernelPool.ThreadsFor(2L * 36 * g.InChannels * channels * job.Tiles * batch);
+            delegate*<void*, int, int, void> body = fused ? &ConvolutionWinograd.RunItems<TActivation> : &ConvolutionWinograd.RunItems<IdentityActivation>;
+            PackBuffer.Get(ConvolutionWinograd.BufferLength(in job)); // the caller may claim no item this time and one next time: size its buffer now
+            KernelRange.Run(&job, body, batch, threads);
+        }
+        if (!fused)
+        {
+            activation.Forward(y.Slice(0, batch * g.OutputSize), g.OutHeight * g.OutWidth);
         }
     }
 
@@ -821,4 +899,6 @@ internal enum ConvolutionAlgorithm
     DirectPositionLanes,
     /// <summary>As <see cref="DirectPositionLanes"/>, the vectors over each output plane as one flat line (<see cref="ConvolutionDirect.FlatLanes"/>; stride 1 only, else row by row).</summary>
     DirectFlatLanes,
+    /// <summary><see cref="ConvolutionWinograd"/> for the forward pass where <see cref="Convolution.WinogradPossible"/>, else as <see cref="Auto"/>; the backward pass as <see cref="Auto"/>.</summary>
+    Winograd,
 }
