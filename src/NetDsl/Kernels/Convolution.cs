@@ -464,7 +464,7 @@ public static class Convolution
         {
             var job = new WinogradJob { X = px, Y = py, Filters = ps };
             ConvolutionWinograd.Prepare(ref job, in g);
-            float* paddedBias = ps + 36 * g.InChannels * channels;
+            float* paddedBias = ps + 36 * ConvolutionWinograd.FilterStride(g.InChannels, channels);
             ConvolutionWinograd.TransformFilters(pw, ps, paddedBias + channels, g.InChannels, channels);
             var biasSpan = new Span<float>(paddedBias, channels);
             biasSpan.Clear();

@@ -15,7 +15,7 @@ internal unsafe struct WinogradJob
     public float* X;
     /// <summary><c>y[B, O, OH, OW]</c>.</summary>
     public float* Y;
-    /// <summary>The transformed filters <c>U[36, C, O]</c> (<see cref="ConvolutionWinograd.TransformFilters"/>).</summary>
+    /// <summary>The transformed filters <c>U[36, C, O]</c> (elements <see cref="ConvolutionWinograd.FilterStride"/> apart) (<see cref="ConvolutionWinograd.TransformFilters"/>).</summary>
     public float* Filters;
     /// <summary>The bias, <c>O</c> floats (all zeros for none).</summary>
     public float* Bias;
@@ -28,15 +28,24 @@ internal unsafe struct WinogradJob
 
     public readonly int InputSize => InChannels * InHeight * InWidth;
     public readonly int OutputSize => OutChannels * OutHeight * OutWidth;
-    /// <summary>Rows of a padded channel: <c>2·TH + 4</c>, each tile reading 6.</summary>
-    public readonly int PaddedRows => 2 * TileRows + 4;
     /// <summary>
-    /// Floats of each half of a padded row (even columns, then odd columns): <c>TW + 2</c>, at least 18 so a vector of
-    /// 16 tiles starting at 0, 1 or 2 stays inside the row's two halves.
+    /// Floats per row of each quarter of a padded channel (<see cref="ConvolutionWinograd"/>'s <c>Pad</c>): <c>TW + 2</c>,
+    /// also the slots per row of tiles in the transformed inputs (<c>TW</c> tiles, 2 unused).
     /// </summary>
-    public readonly int HalfRow => Math.Max(TileColumns + 2, 18);
-    /// <summary>Floats between the tiles of one (element, channel) pair in the transformed inputs: <c>T</c> plus a vector of slack.</summary>
-    public readonly int TileStride => Tiles + 16;
+    public readonly int HalfRow => TileColumns + 2;
+    /// <summary>Floats of each quarter of a padded channel: <c>TH + 2</c> rows of <see cref="HalfRow"/>.</summary>
+    public readonly int Quarter => (TileRows + 2) * HalfRow;
+    /// <summary>
+    /// Floats between the tiles of one (element, channel) pair in the transformed inputs: <c>TH</c> rows of
+    /// <see cref="HalfRow"/> slots, rounded up to whole vectors.
+    /// </summary>
+    public readonly int TileStride => (TileRows * HalfRow + 15) & ~15;
+    /// <summary>
+    /// Floats between the elements of the transformed inputs: <c>C</c> channels of <see cref="TileStride"/> and one
+    /// vector more, so the 36 stores of a tile's elements do not all fall at multiples of 4 KB (16 channels of 64
+    /// slots would: they then share one L1 set, and the input transform ran ~2× slower).
+    /// </summary>
+    public readonly int ElementStride => InChannels * TileStride + 16;
 }
 
 /// <summary>
@@ -64,12 +73,17 @@ internal unsafe struct WinogradJob
 /// So <see cref="Convolution.WinogradPossible"/> asks for <see cref="Convolution.WinogradMinChannels"/> channels.
 /// </para>
 /// <para>
-/// Per sample: the sample is copied into a zero-bordered buffer with each row split into even and odd columns, so
-/// that for a row of tiles the 6 columns each tile reads are 6 unit-stride vectors (tiles in lanes); the input
-/// transform writes <c>V[36, C, T]</c>. Then in chunks of 14 tiles (the last one shifted back to end on the last tile,
-/// its overlap recomputed with the same bits): the 36 products, 14 tiles × 2 vectors of channels in registers (as
-/// <see cref="ConvolutionDirect"/>'s channel kernel), into <c>M[36, 14, O]</c>; the output transform with bias and
-/// ReLU / leaky ReLU into a staging copy of the sample's output in NHWC; finally that is transposed into NCHW.
+/// Per sample: the sample is copied into a zero-bordered buffer with each channel split into quarters by the parity
+/// of row and column, so that the 36 inputs of every tile sit at fixed offsets from the tile's slot
+/// <c>th·(TW + 2) + tw</c> and one vector transforms 16 consecutive slots (tiles in lanes, 7 of every 9 slots used
+/// for the CNN's rows of 7 tiles, against 7 of 16 a row at a time); the input transform writes <c>V[36, C, slots]</c>.
+/// Then per row of tiles, in chunks of 14 (the last one shifted back to end on the row's end, its overlap recomputed
+/// with the same bits) or 7 for rows of up to 7 tiles: the 36 products, the chunk's tiles × 2 vectors of channels in
+/// registers (as <see cref="ConvolutionDirect"/>'s channel kernel), into <c>M[36, 14, O]</c>; the output transform
+/// with bias and ReLU / leaky ReLU into a staging copy of the sample's output in NHWC; finally that is transposed
+/// into NCHW. Measured on the CNN's second layer (batch 64, one core): ~18 µs a sample in the products (~90 % of
+/// the FMA peak), ~4.5 in the input transform, ~2.5 padding, ~1.3 the final transpose; per call, the filter
+/// transform ~4 µs.
 /// </para>
 /// <para>
 /// Every output element is computed by one thread in one order whatever the batch and thread count: threads split
@@ -83,7 +97,13 @@ internal static unsafe class ConvolutionWinograd
     public const int ChunkTiles = 14;
 
     /// <summary>Floats of the caller's scratch: the transformed filters <c>[36, C, O]</c>, the bias, and the filters transposed to <c>[C·25, 16]</c>.</summary>
-    public static int ScratchSize(in Conv2DGeometry g) => 36 * g.InChannels * g.OutChannels + g.OutChannels + 16 * g.InChannels * 25 + 16;
+    public static int ScratchSize(in Conv2DGeometry g) => 36 * FilterStride(g.InChannels, g.OutChannels) + g.OutChannels + 16 * g.InChannels * 25 + 16;
+
+    /// <summary>
+    /// Floats between the elements of the transformed filters: <c>C·O</c> and one vector more (16×32 filters would put
+    /// the 36 stores of a filter's elements 2 KB apart, into two L1 sets: the filter transform ran 3× slower).
+    /// </summary>
+    public static int FilterStride(int inChannels, int outChannels) => inChannels * outChannels + 16;
 
     /// <summary>Fills the job's shape from <paramref name="g"/> (pointers to data are the caller's).</summary>
     public static void Prepare(ref WinogradJob job, in Conv2DGeometry g)
@@ -107,10 +127,10 @@ internal static unsafe class ConvolutionWinograd
     /// output <c>[2·TH, 2·TW, O]</c>, each rounded to whole vectors.
     /// </summary>
     public static int BufferLength(in WinogradJob job)
-        => Round(PaddedLength(in job)) + Round(36 * job.InChannels * job.TileStride) + 36 * 16 + Round(36 * ChunkTiles * job.OutChannels)
+        => Round(PaddedLength(in job)) + 36 * job.ElementStride + Round(36 * ChunkTiles * job.OutChannels)
         + Round(4 * job.Tiles * job.OutChannels);
 
-    private static int PaddedLength(in WinogradJob job) => job.InChannels * job.PaddedRows * 2 * job.HalfRow + 16;
+    private static int PaddedLength(in WinogradJob job) => job.InChannels * 4 * job.Quarter + 48;
 
     private static int Round(int floats) => (floats + 15) & ~15;
 
@@ -141,7 +161,7 @@ internal static unsafe class ConvolutionWinograd
                 {
                     float* r = rows + a * 5 * 16;
                     ApplyG(Vector512.Load(r), Vector512.Load(r + 16), Vector512.Load(r + 32), Vector512.Load(r + 48), Vector512.Load(r + 64),
-                        filters + ((nint)(a * 6) * inChannels + c) * outChannels + o0, inChannels * outChannels);
+                        filters + (nint)(a * 6) * FilterStride(inChannels, outChannels) + c * outChannels + o0, FilterStride(inChannels, outChannels));
                 }
             }
         }
@@ -170,19 +190,30 @@ internal static unsafe class ConvolutionWinograd
         ref WinogradJob job = ref *(WinogradJob*)state;
         float* padded = PackBuffer.Get(BufferLength(in job));
         float* inputs = padded + Round(PaddedLength(in job));
-        float* rows = inputs + Round(36 * job.InChannels * job.TileStride);
-        float* products = rows + 36 * 16;
+        float* products = inputs + 36 * job.ElementStride;
         float* staged = products + Round(36 * ChunkTiles * job.OutChannels);
         for (int sample = start; sample < end; sample++)
         {
             Pad(job.X + (nint)sample * job.InputSize, padded, in job);
-            TransformInputs(padded, inputs, rows, in job);
-            int tiles = job.Tiles;
-            for (int first = 0; first < tiles; first += ChunkTiles)
+            TransformInputs(padded, inputs, in job);
+            int columns = job.TileColumns;
+            for (int th = 0; th < job.TileRows; th++)
             {
-                int at = Math.Max(0, Math.Min(first, tiles - ChunkTiles));
-                Products(inputs + at, products, in job);
-                TransformOutputs<TActivation>(products, staged, at, Math.Min(at + ChunkTiles, tiles), in job);
+                // Chunks of a row of tiles: 14 (the last one shifted back to end on the row's end), or 7 or 14 for a row of fewer (the extra lanes unused).
+                for (int tw = 0; tw < columns; tw += ChunkTiles)
+                {
+                    int at = columns >= ChunkTiles ? Math.Min(tw, columns - ChunkTiles) : 0;
+                    float* v = inputs + th * job.HalfRow + at;
+                    if (columns <= 7)
+                    {
+                        Products<P7>(v, products, in job);
+                    }
+                    else
+                    {
+                        Products<P14>(v, products, in job);
+                    }
+                    TransformOutputs<TActivation>(products, staged, th, at, Math.Min(ChunkTiles, columns - at), in job);
+                }
             }
             float* y = job.Y + (nint)sample * job.OutputSize;
             int plane = job.OutHeight * job.OutWidth, stagedRow = 2 * job.TileColumns * job.OutChannels;
@@ -194,72 +225,95 @@ internal static unsafe class ConvolutionWinograd
     }
 
     /// <summary>
-    /// <c>padded[c, r, (j mod 2)·half + j / 2] = x[c, r − padTop, j − padLeft]</c> inside, 0 elsewhere: rows of
-    /// <c>2·TH + 4</c>, split into even and odd padded columns.
+    /// The zero-padded sample (rows and columns up to <c>2·TH + 4</c>, each tile reading 6), each channel split into
+    /// quarters by the parity of the padded row and column: <c>padded[c, (r mod 2)·2 + (j mod 2), r / 2, j / 2] =
+    /// x[c, r − padTop, j − padLeft]</c> inside, 0 elsewhere. Then patch entry <c>(k, j)</c> of tile <c>(th, tw)</c> is
+    /// at <c>(th + k/2)·half + tw + j/2</c> in quarter <c>(k mod 2)·2 + j mod 2</c>: at a fixed offset from slot
+    /// <c>th·half + tw</c>, so one vector covers 16 consecutive slots across rows of tiles.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pad(float* x, float* padded, in WinogradJob job)
     {
-        int half = job.HalfRow, rows = job.PaddedRows, width = job.InWidth;
+        int half = job.HalfRow, quarter = job.Quarter, width = job.InWidth;
         new Span<float>(padded, PaddedLength(in job)).Clear();
         int first = job.PadLeft & 1; // the first input column whose padded column w + padLeft is even
         for (int c = 0; c < job.InChannels; c++)
         {
             for (int h = 0; h < job.InHeight; h++)
             {
+                int r = h + job.PadTop;
                 float* from = x + (c * job.InHeight + h) * width;
-                float* to = padded + (c * rows + h + job.PadTop) * 2 * half;
+                float* to = padded + (nint)(4 * c + 2 * (r & 1)) * quarter + (r >> 1) * half;
                 for (int w = first; w < width; w += 2)
                 {
                     to[(w + job.PadLeft) >> 1] = from[w];
                 }
+                to += quarter;
                 for (int w = 1 - first; w < width; w += 2)
                 {
-                    to[half + ((w + job.PadLeft) >> 1)] = from[w];
+                    to[(w + job.PadLeft) >> 1] = from[w];
                 }
             }
         }
     }
 
     /// <summary>
-    /// <c>V[(a·6 + b), c, t] = (Bᵀ d B)[a, b]</c> for the 6×6 patch <c>d</c> of tile <c>t</c> in channel <c>c</c>,
-    /// 16 tiles of a row in the lanes of a vector (the last vector of a row spills into the next row's tiles, which
-    /// that row overwrites, or into the slack after the last one).
+    /// <c>V[(a·6 + b), c, th·half + tw] = (Bᵀ d B)[a, b]</c> for the 6×6 patch <c>d</c> of tile <c>(th, tw)</c> in
+    /// channel <c>c</c>, 16 consecutive slots in the lanes of a vector (the 2 slots after each row of tiles, and those
+    /// past the last, hold sums of other inputs, never used). Row <c>a</c> of <c>Bᵀ d</c> is computed for the patch's
+    /// 6 columns straight from the padded quarters (each input is loaded up to 4 times from L1, rather than 36
+    /// vectors stored and reloaded), then its column transform stored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformInputs(float* padded, float* inputs, float* rows, in WinogradJob job)
+    private static void TransformInputs(float* padded, float* inputs, in WinogradJob job)
     {
-        int half = job.HalfRow, tileColumns = job.TileColumns, channels = job.InChannels;
-        nint elementStride = (nint)channels * job.TileStride;
+        int half = job.HalfRow, quarter = job.Quarter, channels = job.InChannels, slots = job.TileStride;
+        nint elementStride = job.ElementStride, row = half;
         for (int c = 0; c < channels; c++)
         {
-            float* plane = padded + (nint)c * job.PaddedRows * 2 * half;
-            for (int th = 0; th < job.TileRows; th++)
+            float* plane = padded + (nint)c * 4 * quarter;
+            for (int p = 0; p < slots; p += 16)
             {
-                for (int tw = 0; tw < tileColumns; tw += 16)
-                {
-                    int at = tileColumns > 16 ? Math.Min(tw, tileColumns - 16) : 0;
-                    float* top = plane + 2 * th * 2 * half + at;
-                    // Over the patch's rows k: rows[a, j] = Σ_k Bᵀ[a, k] · d[k, j]; column j = 2i + parity reads half `parity` at i.
-                    for (int j = 0; j < 6; j++)
-                    {
-                        float* column = top + (j & 1) * half + (j >> 1);
-                        nint row = 2 * half;
-                        ApplyBt(Vector512.Load(column), Vector512.Load(column + row), Vector512.Load(column + 2 * row),
-                            Vector512.Load(column + 3 * row), Vector512.Load(column + 4 * row), Vector512.Load(column + 5 * row), rows + j * 16, 6 * 16);
-                    }
-                    // Over the patch's columns: V[a, b] = Σ_j rows[a, j] · Bᵀ[b, j].
-                    float* to = inputs + (nint)c * job.TileStride + th * tileColumns + at;
-                    for (int a = 0; a < 6; a++)
-                    {
-                        float* r = rows + a * 6 * 16;
-                        ApplyBt(Vector512.Load(r), Vector512.Load(r + 16), Vector512.Load(r + 32), Vector512.Load(r + 48), Vector512.Load(r + 64),
-                            Vector512.Load(r + 80), to + a * 6 * elementStride, elementStride);
-                    }
-                }
+                // Column j of the patches: quarter offset j mod 2 and j / 2 floats; row k: quarter offset 2·(k mod 2) and (k / 2)·half floats.
+                float* d0 = plane + p, d1 = d0 + quarter, d2 = d0 + 1, d3 = d1 + 1, d4 = d0 + 2, d5 = d1 + 2;
+                float* to = inputs + (nint)c * slots + p;
+                ApplyBt(Bt0(d0, row, quarter), Bt0(d1, row, quarter), Bt0(d2, row, quarter), Bt0(d3, row, quarter), Bt0(d4, row, quarter), Bt0(d5, row, quarter), to, elementStride);
+                ApplyBt(Bt1(d0, row, quarter), Bt1(d1, row, quarter), Bt1(d2, row, quarter), Bt1(d3, row, quarter), Bt1(d4, row, quarter), Bt1(d5, row, quarter), to + 6 * elementStride, elementStride);
+                ApplyBt(Bt2(d0, row, quarter), Bt2(d1, row, quarter), Bt2(d2, row, quarter), Bt2(d3, row, quarter), Bt2(d4, row, quarter), Bt2(d5, row, quarter), to + 12 * elementStride, elementStride);
+                ApplyBt(Bt3(d0, row, quarter), Bt3(d1, row, quarter), Bt3(d2, row, quarter), Bt3(d3, row, quarter), Bt3(d4, row, quarter), Bt3(d5, row, quarter), to + 18 * elementStride, elementStride);
+                ApplyBt(Bt4(d0, row, quarter), Bt4(d1, row, quarter), Bt4(d2, row, quarter), Bt4(d3, row, quarter), Bt4(d4, row, quarter), Bt4(d5, row, quarter), to + 24 * elementStride, elementStride);
+                ApplyBt(Bt5(d0, row, quarter), Bt5(d1, row, quarter), Bt5(d2, row, quarter), Bt5(d3, row, quarter), Bt5(d4, row, quarter), Bt5(d5, row, quarter), to + 30 * elementStride, elementStride);
             }
         }
     }
+
+    // Row a of Bᵀ applied to the patch's rows k = 0..5 of one column, D(k) (the same sums as ApplyBt).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> D(float* d, nint row, nint quarter, int k) => Vector512.Load(d + (k & 1) * 2 * quarter + (k >> 1) * row);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Bt0(float* d, nint row, nint quarter)
+        => Avx512F.FusedMultiplyAdd(D(d, row, quarter, 0), Vector512.Create(4f), Avx512F.FusedMultiplyAdd(D(d, row, quarter, 2), Vector512.Create(-5f), D(d, row, quarter, 4)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Bt1(float* d, nint row, nint quarter)
+        => Avx512F.FusedMultiplyAdd(D(d, row, quarter, 1) + D(d, row, quarter, 2), Vector512.Create(-4f), D(d, row, quarter, 3) + D(d, row, quarter, 4));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Bt2(float* d, nint row, nint quarter)
+        => Avx512F.FusedMultiplyAdd(D(d, row, quarter, 1) - D(d, row, quarter, 2), Vector512.Create(4f), D(d, row, quarter, 4) - D(d, row, quarter, 3));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Bt3(float* d, nint row, nint quarter)
+        => Avx512F.FusedMultiplyAdd(D(d, row, quarter, 3) - D(d, row, quarter, 1), Vector512.Create(2f), D(d, row, quarter, 4) - D(d, row, quarter, 2));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Bt4(float* d, nint row, nint quarter)
+        => Avx512F.FusedMultiplyAdd(D(d, row, quarter, 1) - D(d, row, quarter, 3), Vector512.Create(2f), D(d, row, quarter, 4) - D(d, row, quarter, 2));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Bt5(float* d, nint row, nint quarter)
+        => Avx512F.FusedMultiplyAdd(D(d, row, quarter, 1), Vector512.Create(4f), Avx512F.FusedMultiplyAdd(D(d, row, quarter, 3), Vector512.Create(-5f), D(d, row, quarter, 5)));
 
     /// <summary><c>to[a·stride] = Σ_k Bᵀ[a, k] · d_k</c> for the 6 rows of <c>Bᵀ</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -276,25 +330,25 @@ internal static unsafe class ConvolutionWinograd
         (Avx512F.FusedMultiplyAdd(d1, four, Avx512F.FusedMultiplyAdd(d3, five, d5))).Store(to + 5 * stride);    // 4d1 − 5d3 + d5
     }
 
-    /// <summary><c>M[e, i, o] = Σ_c V[e, c, i] · U[e, c, o]</c> for the 14 tiles at <paramref name="inputs"/>, every element and block of channels.</summary>
+    /// <summary><c>M[e, i, o] = Σ_c V[e, c, i] · U[e, c, o]</c> for the 7 or 14 tiles at <paramref name="inputs"/>, every element and block of channels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Products(float* inputs, float* products, in WinogradJob job)
+    private static void Products<TPositions>(float* inputs, float* products, in WinogradJob job) where TPositions : struct, ConvolutionDirect.IPositions
     {
         int channels = job.InChannels, outChannels = job.OutChannels;
-        nint elementStride = (nint)channels * job.TileStride;
+        nint elementStride = job.ElementStride;
         for (int e = 0; e < 36; e++)
         {
             float* v = inputs + e * elementStride;
-            float* u = job.Filters + (nint)e * channels * outChannels;
+            float* u = job.Filters + (nint)e * FilterStride(channels, outChannels);
             float* m = products + e * ChunkTiles * outChannels;
             int o0 = 0;
             for (; o0 + 32 <= outChannels; o0 += 32)
             {
-                Tile<Two>(v, job.TileStride, u + o0, outChannels, channels, m + o0, outChannels);
+                Tile<Two, TPositions>(v, job.TileStride, u + o0, outChannels, channels, m + o0, outChannels);
             }
             if (o0 < outChannels)
             {
-                Tile<One>(v, job.TileStride, u + o0, outChannels, channels, m + o0, outChannels);
+                Tile<One, TPositions>(v, job.TileStride, u + o0, outChannels, channels, m + o0, outChannels);
             }
         }
     }
@@ -305,10 +359,10 @@ internal static unsafe class ConvolutionWinograd
     /// tile's input into N FMAs.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TVectors>(float* v, nint vStride, float* u, nint uStride, int channels, float* m, nint mStride)
-        where TVectors : struct, ConvolutionDirect.IVectors
+    private static void Tile<TVectors, TPositions>(float* v, nint vStride, float* u, nint uStride, int channels, float* m, nint mStride)
+        where TVectors : struct, ConvolutionDirect.IVectors where TPositions : struct, ConvolutionDirect.IPositions
     {
-        bool two = TVectors.Count == 2;
+        bool two = TVectors.Count == 2, more = TPositions.Count > 7;
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         Vector512<float> c80 = default, c81 = default, c90 = default, c91 = default, cA0 = default, cA1 = default, cB0 = default, cB1 = default;
@@ -323,44 +377,51 @@ internal static unsafe class ConvolutionWinograd
             x = Vector512.Create(v[4]); c40 = Avx512F.FusedMultiplyAdd(x, w0, c40); if (two) c41 = Avx512F.FusedMultiplyAdd(x, w1, c41);
             x = Vector512.Create(v[5]); c50 = Avx512F.FusedMultiplyAdd(x, w0, c50); if (two) c51 = Avx512F.FusedMultiplyAdd(x, w1, c51);
             x = Vector512.Create(v[6]); c60 = Avx512F.FusedMultiplyAdd(x, w0, c60); if (two) c61 = Avx512F.FusedMultiplyAdd(x, w1, c61);
-            x = Vector512.Create(v[7]); c70 = Avx512F.FusedMultiplyAdd(x, w0, c70); if (two) c71 = Avx512F.FusedMultiplyAdd(x, w1, c71);
-            x = Vector512.Create(v[8]); c80 = Avx512F.FusedMultiplyAdd(x, w0, c80); if (two) c81 = Avx512F.FusedMultiplyAdd(x, w1, c81);
-            x = Vector512.Create(v[9]); c90 = Avx512F.FusedMultiplyAdd(x, w0, c90); if (two) c91 = Avx512F.FusedMultiplyAdd(x, w1, c91);
-            x = Vector512.Create(v[10]); cA0 = Avx512F.FusedMultiplyAdd(x, w0, cA0); if (two) cA1 = Avx512F.FusedMultiplyAdd(x, w1, cA1);
-            x = Vector512.Create(v[11]); cB0 = Avx512F.FusedMultiplyAdd(x, w0, cB0); if (two) cB1 = Avx512F.FusedMultiplyAdd(x, w1, cB1);
-            x = Vector512.Create(v[12]); cC0 = Avx512F.FusedMultiplyAdd(x, w0, cC0); if (two) cC1 = Avx512F.FusedMultiplyAdd(x, w1, cC1);
-            x = Vector512.Create(v[13]); cD0 = Avx512F.FusedMultiplyAdd(x, w0, cD0); if (two) cD1 = Avx512F.FusedMultiplyAdd(x, w1, cD1);
+            if (more) { x = Vector512.Create(v[7]); c70 = Avx512F.FusedMultiplyAdd(x, w0, c70); if (two) c71 = Avx512F.FusedMultiplyAdd(x, w1, c71); }
+            if (more) { x = Vector512.Create(v[8]); c80 = Avx512F.FusedMultiplyAdd(x, w0, c80); if (two) c81 = Avx512F.FusedMultiplyAdd(x, w1, c81); }
+            if (more) { x = Vector512.Create(v[9]); c90 = Avx512F.FusedMultiplyAdd(x, w0, c90); if (two) c91 = Avx512F.FusedMultiplyAdd(x, w1, c91); }
+            if (more) { x = Vector512.Create(v[10]); cA0 = Avx512F.FusedMultiplyAdd(x, w0, cA0); if (two) cA1 = Avx512F.FusedMultiplyAdd(x, w1, cA1); }
+            if (more) { x = Vector512.Create(v[11]); cB0 = Avx512F.FusedMultiplyAdd(x, w0, cB0); if (two) cB1 = Avx512F.FusedMultiplyAdd(x, w1, cB1); }
+            if (more) { x = Vector512.Create(v[12]); cC0 = Avx512F.FusedMultiplyAdd(x, w0, cC0); if (two) cC1 = Avx512F.FusedMultiplyAdd(x, w1, cC1); }
+            if (more) { x = Vector512.Create(v[13]); cD0 = Avx512F.FusedMultiplyAdd(x, w0, cD0); if (two) cD1 = Avx512F.FusedMultiplyAdd(x, w1, cD1); }
         }
         c00.Store(m); c10.Store(m + mStride); c20.Store(m + 2 * mStride); c30.Store(m + 3 * mStride); c40.Store(m + 4 * mStride);
-        c50.Store(m + 5 * mStride); c60.Store(m + 6 * mStride); c70.Store(m + 7 * mStride); c80.Store(m + 8 * mStride); c90.Store(m + 9 * mStride);
-        cA0.Store(m + 10 * mStride); cB0.Store(m + 11 * mStride); cC0.Store(m + 12 * mStride); cD0.Store(m + 13 * mStride);
+        c50.Store(m + 5 * mStride); c60.Store(m + 6 * mStride);
+        if (more)
+        {
+            c70.Store(m + 7 * mStride); c80.Store(m + 8 * mStride); c90.Store(m + 9 * mStride);
+            cA0.Store(m + 10 * mStride); cB0.Store(m + 11 * mStride); cC0.Store(m + 12 * mStride); cD0.Store(m + 13 * mStride);
+        }
         if (two)
         {
             m += 16;
             c01.Store(m); c11.Store(m + mStride); c21.Store(m + 2 * mStride); c31.Store(m + 3 * mStride); c41.Store(m + 4 * mStride);
-            c51.Store(m + 5 * mStride); c61.Store(m + 6 * mStride); c71.Store(m + 7 * mStride); c81.Store(m + 8 * mStride); c91.Store(m + 9 * mStride);
-            cA1.Store(m + 10 * mStride); cB1.Store(m + 11 * mStride); cC1.Store(m + 12 * mStride); cD1.Store(m + 13 * mStride);
+            c51.Store(m + 5 * mStride); c61.Store(m + 6 * mStride);
+            if (more)
+            {
+                c71.Store(m + 7 * mStride); c81.Store(m + 8 * mStride); c91.Store(m + 9 * mStride);
+                cA1.Store(m + 10 * mStride); cB1.Store(m + 11 * mStride); cC1.Store(m + 12 * mStride); cD1.Store(m + 13 * mStride);
+            }
         }
     }
 
     /// <summary>
-    /// Tiles <c>[first, end)</c> of the chunk that starts at tile <paramref name="at"/>: <c>act(Aᵀ M A + bias)</c>, 16
-    /// channels at a time, into the staged output <c>[2·TH, 2·TW, O]</c>.
+    /// The first <paramref name="count"/> tiles of the chunk that starts at tile <c>(th, at)</c>: <c>act(Aᵀ M A + bias)</c>,
+    /// 16 channels at a time, into the staged output <c>[2·TH, 2·TW, O]</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TransformOutputs<TActivation>(float* products, float* staged, int at, int end, in WinogradJob job)
+    private static void TransformOutputs<TActivation>(float* products, float* staged, int th, int at, int count, in WinogradJob job)
         where TActivation : struct, IActivation
     {
         int outChannels = job.OutChannels, tileColumns = job.TileColumns;
         nint e1 = ChunkTiles * outChannels, row = 2 * tileColumns * outChannels;
         float slope = job.NegativeSlope;
-        for (int t = at; t < end; t++)
+        for (int i = 0; i < count; i++)
         {
-            int th = t / tileColumns, tw = t - th * tileColumns;
-            float* to = staged + (2 * th * 2 * tileColumns + 2 * tw) * outChannels;
+            float* to = staged + (2 * th * 2 * tileColumns + 2 * (at + i)) * outChannels;
             for (int o = 0; o < outChannels; o += 16)
             {
-                float* m = products + (t - at) * outChannels + o;
+                float* m = products + i * outChannels + o;
                 // s0[b] = Σ_a Aᵀ[0, a] · M[a, b], s1[b] likewise, for the 6 columns b.
                 Vector512<float> s00, s01, s02, s03, s04, s05, s10, s11, s12, s13, s14, s15;
                 Columns(m, e1, 0, out s00, out s10);
@@ -410,4 +471,6 @@ internal static unsafe class ConvolutionWinograd
 
     private readonly struct One : ConvolutionDirect.IVectors { public static int Count => 1; }
     private readonly struct Two : ConvolutionDirect.IVectors { public static int Count => 2; }
+    private readonly struct P7 : ConvolutionDirect.IPositions { public static int Count => 7; }
+    private readonly struct P14 : ConvolutionDirect.IPositions { public static int Count => 14; }
 }
