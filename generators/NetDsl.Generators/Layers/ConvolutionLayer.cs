@@ -170,6 +170,18 @@ internal static class ConvolutionLayer
     /// <summary>The comment that says how the runtime computes the layer's forward pass, and why (the runtime's rule and its measured figures).</summary>
     private static string ForwardAlgorithm(ConvolutionLayerModel c)
     {
+        if (!c.Winograd)
+        {
+            return OtherForwardAlgorithm(c);
+        }
+        return $"// Winograd F(2×2, 5×5) where the CPU has AVX-512: {c.InChannels} input channels keep its error well inside the direct bound, {c.OutChannels} channels fill whole vectors;"
+            + " 2.78× fewer multiplies (the CNN's 16→32 5x5 layer: 30 µs a sample at batch 64, against 47 direct). Otherwise:\n"
+            + OtherForwardAlgorithm(c);
+    }
+
+    /// <summary>The comment for the direct or im2col forward pass (without AVX-512, or where Winograd does not apply).</summary>
+    private static string OtherForwardAlgorithm(ConvolutionLayerModel c)
+    {
         if (!c.DirectForward)
         {
             return $"// im2col + GEMM: {c.OutChannels} output channels (fewer than 8) would leave most of a direct kernel's vector of channels empty.";

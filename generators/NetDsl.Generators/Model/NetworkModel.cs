@@ -184,6 +184,14 @@ internal sealed record ConvolutionLayerModel(
 
     public override int ParameterCount => WeightCount + OutChannels;
 
+    /// <summary>
+    /// Whether the runtime runs the forward pass as Winograd F(2×2, 5×5) on CPUs with AVX-512 (mirrors
+    /// <c>Convolution.Winograd</c>: a 5x5 kernel, stride 1, dilation 1, 8 or more input channels, output channels a
+    /// multiple of 16, at least 49 output positions).
+    /// </summary>
+    public bool Winograd => KernelHeight == 5 && KernelWidth == 5 && Stride == 1 && Dilation == 1 && InChannels >= 8 && OutChannels % 16 == 0
+        && OutHeight * OutWidth >= 49;
+
     /// <summary>Whether the runtime runs the forward pass as a direct convolution (mirrors <c>Convolution.DirectForward</c>: 8 or more output channels).</summary>
     public bool DirectForward => OutChannels >= 8;
 

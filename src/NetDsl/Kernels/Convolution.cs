@@ -38,7 +38,10 @@ public readonly record struct Conv2DGeometry(
 /// <summary>Convolution layers' forward and backward passes (implementation: see the remarks of each method).</summary>
 /// <remarks>
 /// <para>
-/// Two algorithms, chosen per shape from its static sizes (the generator's comments state the same rules): a direct
+/// Three algorithms, chosen per shape from its static sizes (the generator's comments state the same rules): for
+/// 5x5 stride-1 layers with 8 or more input channels and output channels a multiple of 16, a Winograd F(2×2, 5×5)
+/// forward pass on CPUs with AVX-512 (<see cref="ConvolutionWinograd"/>, <see cref="Winograd"/>; the backward passes
+/// stay direct); a direct
 /// convolution (<see cref="ConvolutionDirect"/>; <see cref="DirectForward"/>, <see cref="DirectPositionLanes"/>, <see cref="DirectFlatLanes"/>,
 /// <see cref="DirectWeightGradient"/>, <see cref="DirectInputGradient"/> give the rules and the measured figures
 /// behind them) for layers with 8 or more output channels, which covers the Fashion-MNIST CNN, and im2col + the
@@ -443,8 +446,22 @@ public static class Convolution
     internal static bool WinogradPossible(in Conv2DGeometry g, SimdWidth width)
         => width == SimdWidth.Vector512 && Avx512F.IsSupported && WinogradShape(in g);
 
-    /// <summary>Whether the forward pass runs as <see cref="ConvolutionWinograd"/> (when it can; see the figures below).</summary>
-    internal static bool Winograd(in Conv2DGeometry g, int batch, SimdWidth width) => WinogradPossible(in g, width);
+    /// <summary>Output positions per sample from which the forward pass runs as <see cref="ConvolutionWinograd"/> when it can.</summary>
+    internal const int WinogradMinPositions = 49;
+
+    /// <summary>
+    /// Whether the forward pass runs as <see cref="ConvolutionWinograd"/> (F(2×2, 5×5)) rather than directly: when it
+    /// can (<see cref="WinogradPossible"/>) and each sample has at least <see cref="WinogradMinPositions"/> outputs,
+    /// whatever the batch. The direct kernel already runs near the FMA peak, so only fewer multiplies help (2.78× fewer
+    /// in the products). Measured (one core, Vector512, µs a sample, best of 15, Winograd / best direct): the CNN's
+    /// 16→32 5x5 pad 2 on 14x14 29.8 / 46.9 at batch 64 and 32.9 / 51.3 at batch 1; at batch 16, 8→16 on 28x28
+    /// 42.1 / 50.6, 16→32 on 28x28 119 / 188, 32→32 on 14x14 54.8 / 93.4, 32→64 on 7x7 50.8 / 59.9, 64→64 on 8x8
+    /// 99.6 / 123, 8→32 valid on 14x14 (10x10 outputs) 12.2 / 14.8; at batch 4, 16→48 on 20x33 220 / 259. The one loss,
+    /// 16→16 valid on 5x5 (one output: the per-call filter transform, ~4 µs for 16×32 filters, for one tile) 3.5 / 0.9;
+    /// planes between 1 and 49 outputs were not measured.
+    /// </summary>
+    internal static bool Winograd(in Conv2DGeometry g, int batch, SimdWidth width)
+        => WinogradPossible(in g, width) && g.OutHeight * g.OutWidth >= WinogradMinPositions;
 
     /// <summary>
     /// <c>y = act(conv(x, w) + bias)</c> by <see cref="ConvolutionWinograd"/>: transforms the filters into
