@@ -479,10 +479,12 @@ public static class Convolution
         int channels = g.OutChannels;
         fixed (float* px = x, py = y, pw = weight, ps = scratch)
         {
-            var job = new WinogradJob { X = px, Y = py, Filters = ps };
+            // The filters start on a cache line (the scratch array need not): the products load them unaligned otherwise, every one split.
+            float* filters = (float*)(((nuint)ps + 63) & ~(nuint)63);
+            var job = new WinogradJob { X = px, Y = py, Filters = filters };
             ConvolutionWinograd.Prepare(ref job, in g);
-            float* paddedBias = ps + 36 * ConvolutionWinograd.FilterStride(g.InChannels, channels);
-            ConvolutionWinograd.TransformFilters(pw, ps, paddedBias + channels, g.InChannels, channels);
+            float* paddedBias = filters + 36 * ConvolutionWinograd.FilterStride(g.InChannels, channels);
+            ConvolutionWinograd.TransformFilters(pw, filters, paddedBias + channels, g.InChannels, channels);
             var biasSpan = new Span<float>(paddedBias, channels);
             biasSpan.Clear();
             bias.CopyTo(biasSpan);

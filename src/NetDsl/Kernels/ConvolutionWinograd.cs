@@ -96,8 +96,8 @@ internal static unsafe class ConvolutionWinograd
     /// <summary>Tiles per product chunk: 14 × 2 vectors = 28 accumulators, leaving registers for 2 filter vectors.</summary>
     public const int ChunkTiles = 14;
 
-    /// <summary>Floats of the caller's scratch: the transformed filters <c>[36, C, O]</c>, the bias, and the filters transposed to <c>[C·25, 16]</c>.</summary>
-    public static int ScratchSize(in Conv2DGeometry g) => 36 * FilterStride(g.InChannels, g.OutChannels) + g.OutChannels + 16 * g.InChannels * 25 + 16;
+    /// <summary>Floats of the caller's scratch: up to 16 to align, the transformed filters <c>[36, C, O]</c>, the bias, and the filters transposed to <c>[C·25, 16]</c>.</summary>
+    public static int ScratchSize(in Conv2DGeometry g) => 16 + 36 * FilterStride(g.InChannels, g.OutChannels) + g.OutChannels + 16 * g.InChannels * 25 + 16;
 
     /// <summary>
     /// Floats between the elements of the transformed filters: <c>C·O</c> and one vector more (16×32 filters would put
@@ -234,27 +234,38 @@ internal static unsafe class ConvolutionWinograd
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pad(float* x, float* padded, in WinogradJob job)
     {
-        int half = job.HalfRow, quarter = job.Quarter, width = job.InWidth;
-        new Span<float>(padded, PaddedLength(in job)).Clear();
-        int first = job.PadLeft & 1; // the first input column whose padded column w + padLeft is even
+        int half = job.HalfRow, quarter = job.Quarter, width = job.InWidth, padTop = job.PadTop;
+        int rows = 2 * job.TileRows + 4, line = (2 * half + 31) & ~31;
+        // One padded row at a time in `row` (zero borders, written between them), then split into its even and odd
+        // columns by two permutes per 32 columns, stored masked to the row's `half` floats.
+        float* row = stackalloc float[line + 16];
+        new Span<float>(row, line + 16).Clear();
+        Vector512<int> evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        Vector512<int> odds = evens + Vector512<int>.One;
         for (int c = 0; c < job.InChannels; c++)
         {
-            for (int h = 0; h < job.InHeight; h++)
+            float* plane = padded + (nint)c * 4 * quarter;
+            for (int r = 0; r < rows; r++)
             {
-                int r = h + job.PadTop;
-                float* from = x + (c * job.InHeight + h) * width;
-                float* to = padded + (nint)(4 * c + 2 * (r & 1)) * quarter + (r >> 1) * half;
-                for (int w = first; w < width; w += 2)
+                int h = r - padTop;
+                float* to = plane + (nint)(2 * (r & 1)) * quarter + (r >> 1) * half;
+                if (h < 0 || h >= job.InHeight)
                 {
-                    to[(w + job.PadLeft) >> 1] = from[w];
+                    new Span<float>(to, half).Clear();
+                    new Span<float>(to + quarter, half).Clear();
+                    continue;
                 }
-                to += quarter;
-                for (int w = 1 - first; w < width; w += 2)
+                new ReadOnlySpan<float>(x + (c * job.InHeight + h) * width, width).CopyTo(new Span<float>(row + job.PadLeft, width));
+                for (int j = 0; j < half; j += 16)
                 {
-                    to[(w + job.PadLeft) >> 1] = from[w];
+                    Vector512<float> low = Vector512.Load(row + 2 * j), high = Vector512.Load(row + 2 * j + 16);
+                    Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(half - j)).AsSingle();
+                    Avx512F.MaskStore(to + j, mask, Avx512F.PermuteVar16x32x2(low, evens, high));
+                    Avx512F.MaskStore(to + quarter + j, mask, Avx512F.PermuteVar16x32x2(low, odds, high));
                 }
             }
         }
+        new Span<float>(padded + (nint)job.InChannels * 4 * quarter, PaddedLength(in job) - job.InChannels * 4 * quarter).Clear();
     }
 
     /// <summary>
