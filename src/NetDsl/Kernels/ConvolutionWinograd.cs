@@ -67,9 +67,11 @@ internal unsafe struct WinogradJob
 /// <para>
 /// Accuracy: the tests' bound for a direct convolution, <c>|y − y64| ≤ (2·C·25 + 4)·2⁻²⁴·Σ|terms|</c>, holds with room
 /// only from about 8 input channels: measured worst error over random cases, as a fraction of that bound, on the CNN's
-/// second layer (16→32 5×5 pad 2 on 14×14) 2.4 % with inputs in [0, 2) and He-uniform weights, 4.1 % with everything
-/// uniform in [−1, 1); with 8 channels 8.8 %, 6 channels 12 %, 4 channels 31 %, 3 channels 36 %, 1 channel 268 % (the
-/// transforms' sums are spread over the 36 products, while an output near a padded corner may have few terms).
+/// second layer (16→32 5×5 pad 2 on 14×14), this kernel: 1.8 % with inputs in [0, 2), He-uniform weights and small
+/// biases (150 cases), 3.2 % with everything uniform in [−1, 1); 8 input channels 4.7 % / 9.7 %, 12 channels 7.2 %
+/// (uniform), 40 channels 1.1 %. A scalar float32 model of the same algorithm gave 2.4 % / 4.1 % at 16 channels, 8.8 % at
+/// 8, 12 % at 6, 31 % at 4, 36 % at 3 and 268 % at 1 channel (uniform data): the transforms' rounding is spread over
+/// the 36 products, while an output near a padded corner may have few terms.
 /// So <see cref="Convolution.WinogradPossible"/> asks for <see cref="Convolution.WinogradMinChannels"/> channels.
 /// </para>
 /// <para>
@@ -77,13 +79,13 @@ internal unsafe struct WinogradJob
 /// of row and column, so that the 36 inputs of every tile sit at fixed offsets from the tile's slot
 /// <c>th·(TW + 2) + tw</c> and one vector transforms 16 consecutive slots (tiles in lanes, 7 of every 9 slots used
 /// for the CNN's rows of 7 tiles, against 7 of 16 a row at a time); the input transform writes <c>V[36, C, slots]</c>.
-/// Then per row of tiles, in chunks of 14 (the last one shifted back to end on the row's end, its overlap recomputed
-/// with the same bits) or 7 for rows of up to 7 tiles: the 36 products, the chunk's tiles × 2 vectors of channels in
-/// registers (as <see cref="ConvolutionDirect"/>'s channel kernel), into <c>M[36, 14, O]</c>; the output transform
+/// Then in chunks of 14 tiles (two rows of up to 7 tiles, the CNN's case; else 14 of a row, the last chunk shifted
+/// back to end on the row's end, its overlap recomputed with the same bits): the 36 products, the chunk's tiles × 2
+/// vectors of channels in registers (as <see cref="ConvolutionDirect"/>'s channel kernel), into <c>M[36, 14, O]</c>; the output transform
 /// with bias and ReLU / leaky ReLU into a staging copy of the sample's output in NHWC; finally that is transposed
-/// into NCHW. Measured on the CNN's second layer (batch 64, one core): ~18 µs a sample in the products (~90 % of
-/// the FMA peak), ~4.5 in the input transform, ~2.5 padding, ~1.3 the final transpose; per call, the filter
-/// transform ~4 µs.
+/// into NCHW. Measured on the CNN's second layer (batch 64, one core, by leaving steps out): ~18 µs a sample in the
+/// products (~85 % of the FMA peak; 56,448 FMAs of 16 lanes), ~4.5 in the input transform, ~1.3 the final transpose,
+/// ~30 in all against ~47 direct; per call, the filter transform ~4 µs (which shows at batch 1: ~33 µs).
 /// </para>
 /// <para>
 /// Every output element is computed by one thread in one order whatever the batch and thread count: threads split
@@ -197,22 +199,36 @@ internal static unsafe class ConvolutionWinograd
             Pad(job.X + (nint)sample * job.InputSize, padded, in job);
             TransformInputs(padded, inputs, in job);
             int columns = job.TileColumns;
-            for (int th = 0; th < job.TileRows; th++)
+            if (columns <= 7)
             {
-                // Chunks of a row of tiles: 14 (the last one shifted back to end on the row's end), or 7 or 14 for a row of fewer (the extra lanes unused).
-                for (int tw = 0; tw < columns; tw += ChunkTiles)
+                // Rows of up to 7 tiles: two rows per chunk (7 slots each, the extra ones unused), the last row alone if odd.
+                for (int th = 0; th < job.TileRows; th += 2)
                 {
-                    int at = columns >= ChunkTiles ? Math.Min(tw, columns - ChunkTiles) : 0;
-                    float* v = inputs + th * job.HalfRow + at;
-                    if (columns <= 7)
+                    float* v = inputs + th * job.HalfRow;
+                    if (th + 1 < job.TileRows)
                     {
-                        Products<P7>(v, products, in job);
+                        Products<P14>(v, job.HalfRow, products, in job);
+                        TransformOutputs<TActivation>(products, staged, th, 0, columns, in job);
+                        TransformOutputs<TActivation>(products + 7 * job.OutChannels, staged, th + 1, 0, columns, in job);
                     }
                     else
                     {
-                        Products<P14>(v, products, in job);
+                        Products<P7>(v, 7, products, in job);
+                        TransformOutputs<TActivation>(products, staged, th, 0, columns, in job);
                     }
-                    TransformOutputs<TActivation>(products, staged, th, at, Math.Min(ChunkTiles, columns - at), in job);
+                }
+            }
+            else
+            {
+                for (int th = 0; th < job.TileRows; th++)
+                {
+                    // Chunks of a row of tiles: 14 (the last one shifted back to end on the row's end; for rows of 8 to 13, the extra slots unused).
+                    for (int tw = 0; tw < columns; tw += ChunkTiles)
+                    {
+                        int at = columns >= ChunkTiles ? Math.Min(tw, columns - ChunkTiles) : 0;
+                        Products<P14>(inputs + th * job.HalfRow + at, 7, products, in job);
+                        TransformOutputs<TActivation>(products, staged, th, at, Math.Min(ChunkTiles, columns - at), in job);
+                    }
                 }
             }
             float* y = job.Y + (nint)sample * job.OutputSize;
@@ -341,9 +357,9 @@ internal static unsafe class ConvolutionWinograd
         (Avx512F.FusedMultiplyAdd(d1, four, Avx512F.FusedMultiplyAdd(d3, five, d5))).Store(to + 5 * stride);    // 4d1 − 5d3 + d5
     }
 
-    /// <summary><c>M[e, i, o] = Σ_c V[e, c, i] · U[e, c, o]</c> for the 7 or 14 tiles at <paramref name="inputs"/>, every element and block of channels.</summary>
+    /// <summary><c>M[e, i, o] = Σ_c V[e, c, slot(i)] · U[e, c, o]</c> for the 7 or 14 tiles at <paramref name="inputs"/> (see <see cref="Tile"/>), every element and block of channels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Products<TPositions>(float* inputs, float* products, in WinogradJob job) where TPositions : struct, ConvolutionDirect.IPositions
+    private static void Products<TPositions>(float* inputs, nint second, float* products, in WinogradJob job) where TPositions : struct, ConvolutionDirect.IPositions
     {
         int channels = job.InChannels, outChannels = job.OutChannels;
         nint elementStride = job.ElementStride;
@@ -355,22 +371,23 @@ internal static unsafe class ConvolutionWinograd
             int o0 = 0;
             for (; o0 + 32 <= outChannels; o0 += 32)
             {
-                Tile<Two, TPositions>(v, job.TileStride, u + o0, outChannels, channels, m + o0, outChannels);
+                Tile<Two, TPositions>(v, second, job.TileStride, u + o0, outChannels, channels, m + o0, outChannels);
             }
             if (o0 < outChannels)
             {
-                Tile<One, TPositions>(v, job.TileStride, u + o0, outChannels, channels, m + o0, outChannels);
+                Tile<One, TPositions>(v, second, job.TileStride, u + o0, outChannels, channels, m + o0, outChannels);
             }
         }
     }
 
     /// <summary>
-    /// The micro-kernel: <c>m[i·mStride + 0..16·N] = Σ_c v[c·vStride + i] · u[c·uStride + 0..16·N]</c> for 14 tiles
-    /// <c>i</c> and N = 1 or 2 vectors of output channels: each channel loads N filter vectors and broadcasts each
-    /// tile's input into N FMAs.
+    /// The micro-kernel: <c>m[i·mStride + 0..16·N] = Σ_c v[c·vStride + slot(i)] · u[c·uStride + 0..16·N]</c> for 7 or
+    /// 14 tiles <c>i</c> (<c>slot(i) = i</c> for the first 7, <c>second + i − 7</c> for the others: the next 7 of the
+    /// row, or the next row's) and N = 1 or 2 vectors of output channels: each channel loads N filter vectors and
+    /// broadcasts each tile's input into N FMAs.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TVectors, TPositions>(float* v, nint vStride, float* u, nint uStride, int channels, float* m, nint mStride)
+    private static void Tile<TVectors, TPositions>(float* v, nint second, nint vStride, float* u, nint uStride, int channels, float* m, nint mStride)
         where TVectors : struct, ConvolutionDirect.IVectors where TPositions : struct, ConvolutionDirect.IPositions
     {
         bool two = TVectors.Count == 2, more = TPositions.Count > 7;
@@ -378,7 +395,8 @@ internal static unsafe class ConvolutionWinograd
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         Vector512<float> c80 = default, c81 = default, c90 = default, c91 = default, cA0 = default, cA1 = default, cB0 = default, cB1 = default;
         Vector512<float> cC0 = default, cC1 = default, cD0 = default, cD1 = default;
-        for (int c = 0; c < channels; c++, v += vStride, u += uStride)
+        float* v2 = v + second;
+        for (int c = 0; c < channels; c++, v += vStride, v2 += vStride, u += uStride)
         {
             Vector512<float> w0 = Vector512.Load(u), w1 = two ? Vector512.Load(u + 16) : w0;
             Vector512<float> x = Vector512.Create(v[0]); c00 = Avx512F.FusedMultiplyAdd(x, w0, c00); if (two) c01 = Avx512F.FusedMultiplyAdd(x, w1, c01);
@@ -388,13 +406,13 @@ internal static unsafe class ConvolutionWinograd
             x = Vector512.Create(v[4]); c40 = Avx512F.FusedMultiplyAdd(x, w0, c40); if (two) c41 = Avx512F.FusedMultiplyAdd(x, w1, c41);
             x = Vector512.Create(v[5]); c50 = Avx512F.FusedMultiplyAdd(x, w0, c50); if (two) c51 = Avx512F.FusedMultiplyAdd(x, w1, c51);
             x = Vector512.Create(v[6]); c60 = Avx512F.FusedMultiplyAdd(x, w0, c60); if (two) c61 = Avx512F.FusedMultiplyAdd(x, w1, c61);
-            if (more) { x = Vector512.Create(v[7]); c70 = Avx512F.FusedMultiplyAdd(x, w0, c70); if (two) c71 = Avx512F.FusedMultiplyAdd(x, w1, c71); }
-            if (more) { x = Vector512.Create(v[8]); c80 = Avx512F.FusedMultiplyAdd(x, w0, c80); if (two) c81 = Avx512F.FusedMultiplyAdd(x, w1, c81); }
-            if (more) { x = Vector512.Create(v[9]); c90 = Avx512F.FusedMultiplyAdd(x, w0, c90); if (two) c91 = Avx512F.FusedMultiplyAdd(x, w1, c91); }
-            if (more) { x = Vector512.Create(v[10]); cA0 = Avx512F.FusedMultiplyAdd(x, w0, cA0); if (two) cA1 = Avx512F.FusedMultiplyAdd(x, w1, cA1); }
-            if (more) { x = Vector512.Create(v[11]); cB0 = Avx512F.FusedMultiplyAdd(x, w0, cB0); if (two) cB1 = Avx512F.FusedMultiplyAdd(x, w1, cB1); }
-            if (more) { x = Vector512.Create(v[12]); cC0 = Avx512F.FusedMultiplyAdd(x, w0, cC0); if (two) cC1 = Avx512F.FusedMultiplyAdd(x, w1, cC1); }
-            if (more) { x = Vector512.Create(v[13]); cD0 = Avx512F.FusedMultiplyAdd(x, w0, cD0); if (two) cD1 = Avx512F.FusedMultiplyAdd(x, w1, cD1); }
+            if (more) { x = Vector512.Create(v2[0]); c70 = Avx512F.FusedMultiplyAdd(x, w0, c70); if (two) c71 = Avx512F.FusedMultiplyAdd(x, w1, c71); }
+            if (more) { x = Vector512.Create(v2[1]); c80 = Avx512F.FusedMultiplyAdd(x, w0, c80); if (two) c81 = Avx512F.FusedMultiplyAdd(x, w1, c81); }
+            if (more) { x = Vector512.Create(v2[2]); c90 = Avx512F.FusedMultiplyAdd(x, w0, c90); if (two) c91 = Avx512F.FusedMultiplyAdd(x, w1, c91); }
+            if (more) { x = Vector512.Create(v2[3]); cA0 = Avx512F.FusedMultiplyAdd(x, w0, cA0); if (two) cA1 = Avx512F.FusedMultiplyAdd(x, w1, cA1); }
+            if (more) { x = Vector512.Create(v2[4]); cB0 = Avx512F.FusedMultiplyAdd(x, w0, cB0); if (two) cB1 = Avx512F.FusedMultiplyAdd(x, w1, cB1); }
+            if (more) { x = Vector512.Create(v2[5]); cC0 = Avx512F.FusedMultiplyAdd(x, w0, cC0); if (two) cC1 = Avx512F.FusedMultiplyAdd(x, w1, cC1); }
+            if (more) { x = Vector512.Create(v2[6]); cD0 = Avx512F.FusedMultiplyAdd(x, w0, cD0); if (two) cD1 = Avx512F.FusedMultiplyAdd(x, w1, cD1); }
         }
         c00.Store(m); c10.Store(m + mStride); c20.Store(m + 2 * mStride); c30.Store(m + 3 * mStride); c40.Store(m + 4 * mStride);
         c50.Store(m + 5 * mStride); c60.Store(m + 6 * mStride);
