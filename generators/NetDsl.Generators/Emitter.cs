@@ -382,8 +382,19 @@ internal static class Emitter
     private static void EmitPredictor(SourceWriter w, NetworkModel network)
     {
         string name = network.ClassName;
-        bool packs = network.Layers.Any(layer => layer is DenseLayerModel);
-        if (packs)
+        bool packsDense = network.Layers.Any(layer => layer is DenseLayerModel);
+        bool packsConvolutions = network.Layers.Any(layer => layer is ConvolutionLayerModel { Winograd: true });
+        bool packs = packsDense || packsConvolutions;
+        if (packsConvolutions)
+        {
+            w.WriteLine("/// <summary>");
+            w.WriteLine("/// Each Winograd convolution's filters transformed once, or null to transform them on every call. Set only on the");
+            w.WriteLine("/// private copy a <see cref=\"Predictor\"/> owns, like <c>_packedWeights</c>.");
+            w.WriteLine("/// </summary>");
+            w.WriteLine("private global::NetDsl.Kernels.PackedConvolution?[]? _packedConvolutions;");
+            w.WriteLine();
+        }
+        if (packsDense)
         {
             w.WriteLine("/// <summary>");
             w.WriteLine("/// Each dense layer's weights packed for the batched kernel, or null to pack on every call. Set only on the private copy");
@@ -393,12 +404,13 @@ internal static class Emitter
             w.WriteLine();
         }
         w.WriteLine("/// <summary>");
-        w.WriteLine("/// Makes an inference-only snapshot of this network: its parameters and state as they are now" + (packs ? ", with each dense" : "."));
+        w.WriteLine("/// Makes an inference-only snapshot of this network: its parameters and state as they are now" + (packs ? ", with" : "."));
+        if (packsDense)
+            w.WriteLine("/// each dense layer's weights packed once into the layout of the batched kernel" + (packsConvolutions ? " and" : ","));
+        if (packsConvolutions)
+            w.WriteLine("/// each Winograd convolution's filters transformed once,");
         if (packs)
-        {
-            w.WriteLine("/// layer's weights packed once into the layout of the batched kernel, which <see cref=\"Forward\"/> would pack on every");
-            w.WriteLine("/// call.");
-        }
+            w.WriteLine("/// work <see cref=\"Forward\"/> does again on every call.");
         w.WriteLine("/// Later changes to this network (training, loading weights, writing <see cref=\"Parameters\"/>) do not reach the");
         w.WriteLine("/// snapshot: make a new one after them.");
         w.WriteLine("/// </summary>");
@@ -409,7 +421,8 @@ internal static class Emitter
         w.WriteLine($"/// An inference-only snapshot of a <see cref=\"{name}\"/>, made by <see cref=\"CreatePredictor\"/>: its");
         w.WriteLine($"/// <see cref=\"Forward\"/> gives the same outputs, bit for bit, as the network's gave when the snapshot was taken" + (packs ? "," : "."));
         if (packs)
-            w.WriteLine("/// without packing the dense layers' weights again on each call (batches of four samples and more).");
+            w.WriteLine("/// without " + (packsDense ? "packing the dense layers' weights (batches of four samples and more)" : "") + (packsDense && packsConvolutions ? " or " : "")
+                + (packsConvolutions ? "transforming the convolutions' filters" : "") + " again on each call.");
         w.WriteLine("/// Immutable; allocates nothing; safe to call from several threads at once, each with its own workspace.");
         w.WriteLine("/// </summary>");
         w.WriteLine("public sealed class Predictor");
@@ -424,8 +437,9 @@ internal static class Emitter
             if (network.StateCount > 0)
                 w.WriteLine("source._state.AsSpan().CopyTo(_network._state);");
             if (packs)
-            {
                 w.WriteLine("global::System.ReadOnlySpan<float> parameters = _network._parameters;");
+            if (packsDense)
+            {
                 w.WriteLine($"var packed = new global::NetDsl.Kernels.PackedWeights?[{network.Layers.Count}];");
                 foreach (LayerModel layer in network.Layers)
                 {
@@ -433,6 +447,16 @@ internal static class Emitter
                         DenseLayer.EmitPack(w, dense);
                 }
                 w.WriteLine("_network._packedWeights = packed;");
+            }
+            if (packsConvolutions)
+            {
+                w.WriteLine($"var packedConvolutions = new global::NetDsl.Kernels.PackedConvolution?[{network.Layers.Count}];");
+                foreach (LayerModel layer in network.Layers)
+                {
+                    if (layer is ConvolutionLayerModel { Winograd: true } convolution)
+                        ConvolutionLayer.EmitPack(w, convolution);
+                }
+                w.WriteLine("_network._packedConvolutions = packedConvolutions;");
             }
         });
         w.WriteLine();

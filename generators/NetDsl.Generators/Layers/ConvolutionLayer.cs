@@ -164,7 +164,16 @@ internal static class ConvolutionLayer
         w.WriteLine(ForwardAlgorithm(c));
         w.WriteLine($"global::System.Span<float> y{i} = workspace.Layer{i}Output.AsSpan(0, batch * {Literals.Int(c.OutputSize)});");
         w.WriteLine($"global::NetDsl.Kernels.Convolution.Conv2DForward({x}, parameters.Slice(Layer{i}WeightOffset, {Literals.Int(c.WeightCount)}), parameters.Slice(Layer{i}BiasOffset, {c.OutChannels}), y{i},");
-        w.WriteLine($"    s_layer{i}Geometry, batch, workspace.Scratch, {Activations.Operator(c.Activation, c.NegativeSlope)});");
+        w.WriteLine(c.Winograd
+            ? $"    s_layer{i}Geometry, batch, workspace.Scratch, {Activations.Operator(c.Activation, c.NegativeSlope)}, packed: _packedConvolutions?[{i}]);"
+            : $"    s_layer{i}Geometry, batch, workspace.Scratch, {Activations.Operator(c.Activation, c.NegativeSlope)});");
+    }
+
+    /// <summary>A <c>Predictor</c>'s copy of a Winograd layer: transforms its filters once (see <c>PackedConvolution</c>), into <c>packedConvolutions[i]</c>.</summary>
+    public static void EmitPack(SourceWriter w, ConvolutionLayerModel c)
+    {
+        int i = c.Index;
+        w.WriteLine($"packedConvolutions[{i}] = new(parameters.Slice(Layer{i}WeightOffset, {Literals.Int(c.WeightCount)}), parameters.Slice(Layer{i}BiasOffset, {c.OutChannels}), s_layer{i}Geometry);");
     }
 
     /// <summary>The comment that says how the runtime computes the layer's forward pass, and why (the runtime's rule and its measured figures).</summary>

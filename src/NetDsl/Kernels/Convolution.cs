@@ -92,7 +92,7 @@ public static class Convolution
     internal const int ColumnBudget = 1 << 16;
 
     /// <summary>
-    /// The scratch floats <see cref="Conv2DForward{TActivation}"/> and <see cref="Conv2DBackward"/> need for a batch of
+    /// The scratch floats <see cref="Conv2DForward{TActivation}(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, in Conv2DGeometry, int, Span{float}, TActivation)"/> and <see cref="Conv2DBackward"/> need for a batch of
     /// up to <paramref name="batch"/> samples: <c>col[K, G·N]</c>, the product or output gradient of a group
     /// <c>[O, G·N]</c>, the weight gradient of one group <c>[O, K]</c>, and a zero-padded copy of one sample; or, if
     /// larger, the direct convolution's packed weights (or transposed weight gradient) and tap offsets. Nothing
@@ -129,6 +129,17 @@ public static class Convolution
         => Conv2DForwardAt(x, weight, bias, y, in geometry, batch, scratch, activation, SimdDispatch.Best);
 
     /// <summary>
+    /// <see cref="Conv2DForward{TActivation}(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, in Conv2DGeometry, int, Span{float}, TActivation)"/>
+    /// with the filters also transformed in advance in <paramref name="packed"/> (or null: then exactly that method). When
+    /// the pass runs as Winograd it reads them instead of transforming the weights again; same bits either way. The
+    /// caller promises that <paramref name="packed"/> was made from <paramref name="weight"/> and <paramref name="bias"/> as they are now.
+    /// </summary>
+    public static void Conv2DForward<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+        in Conv2DGeometry geometry, int batch, Span<float> scratch, TActivation activation, PackedConvolution? packed)
+        where TActivation : struct, IActivation
+        => Conv2DForwardAt(x, weight, bias, y, in geometry, batch, scratch, activation, SimdDispatch.Best, ConvolutionAlgorithm.Auto, packed);
+
+    /// <summary>
     /// From <paramref name="outputGradient"/> <c>dz[B,O,OH,OW]</c> (already through the activation's derivative): writes
     /// (overwrites) <c>dW[O,C,KH,KW]</c>, <c>db[O]</c> (unless empty) and <c>dx[B,C,H,W]</c> (unless empty).
     /// <paramref name="scratch"/> holds at least <see cref="Conv2DScratchSize"/> floats for this or a larger batch.
@@ -138,15 +149,15 @@ public static class Convolution
         in Conv2DGeometry geometry, int batch, Span<float> scratch)
         => Conv2DBackwardAt(x, weight, outputGradient, weightGradient, biasGradient, inputGradient, in geometry, batch, scratch, SimdDispatch.Best);
 
-    /// <summary><see cref="Conv2DForward{TActivation}"/> with the products at a given width.</summary>
+    /// <summary><see cref="Conv2DForward{TActivation}(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, in Conv2DGeometry, int, Span{float}, TActivation)"/> with the products at a given width.</summary>
     internal static void Conv2DForwardAt<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         in Conv2DGeometry geometry, int batch, Span<float> scratch, TActivation activation, SimdWidth width)
         where TActivation : struct, IActivation
         => Conv2DForwardAt(x, weight, bias, y, in geometry, batch, scratch, activation, width, ConvolutionAlgorithm.Auto);
 
-    /// <summary><see cref="Conv2DForward{TActivation}"/> at a given width, by a given algorithm (tests run both).</summary>
+    /// <summary><see cref="Conv2DForward{TActivation}(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, in Conv2DGeometry, int, Span{float}, TActivation)"/> at a given width, by a given algorithm (tests run both).</summary>
     internal static void Conv2DForwardAt<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
-        in Conv2DGeometry geometry, int batch, Span<float> scratch, TActivation activation, SimdWidth width, ConvolutionAlgorithm algorithm)
+        in Conv2DGeometry geometry, int batch, Span<float> scratch, TActivation activation, SimdWidth width, ConvolutionAlgorithm algorithm, PackedConvolution? packed = null)
         where TActivation : struct, IActivation
     {
         Validate(in geometry, batch);
@@ -167,7 +178,7 @@ public static class Convolution
         }
         if (algorithm == ConvolutionAlgorithm.Winograd || (algorithm == ConvolutionAlgorithm.Auto && Winograd(in geometry, batch, width)))
         {
-            RunWinograd(x, weight, bias, y, in geometry, batch, scratch, activation);
+            RunWinograd(x, weight, bias, y, in geometry, batch, scratch, activation, packed is not null && packed.Covers(in geometry) ? packed : null);
             return;
         }
         if (algorithm is ConvolutionAlgorithm.Direct or ConvolutionAlgorithm.DirectPositionLanes or ConvolutionAlgorithm.DirectFlatLanes
@@ -468,7 +479,7 @@ public static class Convolution
     /// <paramref name="scratch"/>, then splits the samples across threads.
     /// </summary>
     private static unsafe void RunWinograd<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
-        in Conv2DGeometry g, int batch, Span<float> scratch, TActivation activation)
+        in Conv2DGeometry g, int batch, Span<float> scratch, TActivation activation, PackedConvolution? packed)
         where TActivation : struct, IActivation
     {
         if (batch == 0)
@@ -480,14 +491,17 @@ public static class Convolution
         fixed (float* px = x, py = y, pw = weight, ps = scratch)
         {
             // The filters start on a cache line (the scratch array need not): the products load them unaligned otherwise, every one split.
-            float* filters = (float*)(((nuint)ps + 63) & ~(nuint)63);
+            float* filters = packed is not null ? packed.Filters : (float*)(((nuint)ps + 63) & ~(nuint)63);
             var job = new WinogradJob { X = px, Y = py, Filters = filters };
             ConvolutionWinograd.Prepare(ref job, in g);
             float* paddedBias = filters + 36 * ConvolutionWinograd.FilterStride(g.InChannels, channels);
-            ConvolutionWinograd.TransformFilters(pw, filters, paddedBias + channels, g.InChannels, channels);
-            var biasSpan = new Span<float>(paddedBias, channels);
-            biasSpan.Clear();
-            bias.CopyTo(biasSpan);
+            if (packed is null)
+            {
+                ConvolutionWinograd.TransformFilters(pw, filters, paddedBias + channels, g.InChannels, channels);
+                var biasSpan = new Span<float>(paddedBias, channels);
+                biasSpan.Clear();
+                bias.CopyTo(biasSpan);
+            }
             job.Bias = paddedBias;
             job.NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f;
 

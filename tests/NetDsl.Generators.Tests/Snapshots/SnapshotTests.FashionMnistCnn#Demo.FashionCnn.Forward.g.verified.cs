@@ -46,7 +46,7 @@ namespace Demo
             // Direct convolution, no im2col: output channels in vector lanes × 14 positions per tile, as rows of 14 are narrower than a vector (the CNN's 16→32 5x5 layer: 111 GFLOP/s, against 78 for im2col + GEMM).
             global::System.Span<float> y2 = workspace.Layer2Output.AsSpan(0, batch * 6272);
             global::NetDsl.Kernels.Convolution.Conv2DForward(y1, parameters.Slice(Layer2WeightOffset, 12800), parameters.Slice(Layer2BiasOffset, 32), y2,
-                s_layer2Geometry, batch, workspace.Scratch, new global::NetDsl.Kernels.ReLUActivation());
+                s_layer2Geometry, batch, workspace.Scratch, new global::NetDsl.Kernels.ReLUActivation(), packed: _packedConvolutions?[2]);
 
             // Layer 3 · MaxPool2D · 2×2, stride 2
             // y3[B,32,7,7] = max of each 2×2 window of y2[B,32,14,14]
@@ -70,15 +70,22 @@ namespace Demo
         }
 
         /// <summary>
+        /// Each Winograd convolution's filters transformed once, or null to transform them on every call. Set only on the
+        /// private copy a <see cref="Predictor"/> owns, like <c>_packedWeights</c>.
+        /// </summary>
+        private global::NetDsl.Kernels.PackedConvolution?[]? _packedConvolutions;
+
+        /// <summary>
         /// Each dense layer's weights packed for the batched kernel, or null to pack on every call. Set only on the private copy
         /// a <see cref="Predictor"/> owns: a network you hold can have its <see cref="Parameters"/> written at any time.
         /// </summary>
         private global::NetDsl.Kernels.PackedWeights?[]? _packedWeights;
 
         /// <summary>
-        /// Makes an inference-only snapshot of this network: its parameters and state as they are now, with each dense
-        /// layer's weights packed once into the layout of the batched kernel, which <see cref="Forward"/> would pack on every
-        /// call.
+        /// Makes an inference-only snapshot of this network: its parameters and state as they are now, with
+        /// each dense layer's weights packed once into the layout of the batched kernel and
+        /// each Winograd convolution's filters transformed once,
+        /// work <see cref="Forward"/> does again on every call.
         /// Later changes to this network (training, loading weights, writing <see cref="Parameters"/>) do not reach the
         /// snapshot: make a new one after them.
         /// </summary>
@@ -88,7 +95,7 @@ namespace Demo
         /// <summary>
         /// An inference-only snapshot of a <see cref="FashionCnn"/>, made by <see cref="CreatePredictor"/>: its
         /// <see cref="Forward"/> gives the same outputs, bit for bit, as the network's gave when the snapshot was taken,
-        /// without packing the dense layers' weights again on each call (batches of four samples and more).
+        /// without packing the dense layers' weights (batches of four samples and more) or transforming the convolutions' filters again on each call.
         /// Immutable; allocates nothing; safe to call from several threads at once, each with its own workspace.
         /// </summary>
         public sealed class Predictor
@@ -105,6 +112,9 @@ namespace Demo
                 packed[5] = new(parameters.Slice(Layer5WeightOffset, 200704), parameters.Slice(Layer5BiasOffset, 128), outputs: 128, inputs: 1568);
                 packed[6] = new(parameters.Slice(Layer6WeightOffset, 1280), parameters.Slice(Layer6BiasOffset, 10), outputs: 10, inputs: 128);
                 _network._packedWeights = packed;
+                var packedConvolutions = new global::NetDsl.Kernels.PackedConvolution?[7];
+                packedConvolutions[2] = new(parameters.Slice(Layer2WeightOffset, 12800), parameters.Slice(Layer2BiasOffset, 32), s_layer2Geometry);
+                _network._packedConvolutions = packedConvolutions;
             }
 
             /// <summary>

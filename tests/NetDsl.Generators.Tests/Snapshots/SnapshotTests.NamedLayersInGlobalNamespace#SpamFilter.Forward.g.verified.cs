@@ -46,9 +46,9 @@ partial class SpamFilter
     private global::NetDsl.Kernels.PackedWeights?[]? _packedWeights;
 
     /// <summary>
-    /// Makes an inference-only snapshot of this network: its parameters and state as they are now, with each dense
-    /// layer's weights packed once into the layout of the batched kernel, which <see cref="Forward"/> would pack on every
-    /// call.
+    /// Makes an inference-only snapshot of this network: its parameters and state as they are now, with
+    /// each dense layer's weights packed once into the layout of the batched kernel,
+    /// work <see cref="Forward"/> does again on every call.
     /// Later changes to this network (training, loading weights, writing <see cref="Parameters"/>) do not reach the
     /// snapshot: make a new one after them.
     /// </summary>
@@ -58,7 +58,7 @@ partial class SpamFilter
     /// <summary>
     /// An inference-only snapshot of a <see cref="SpamFilter"/>, made by <see cref="CreatePredictor"/>: its
     /// <see cref="Forward"/> gives the same outputs, bit for bit, as the network's gave when the snapshot was taken,
-    /// without packing the dense layers' weights again on each call (batches of four samples and more).
+    /// without packing the dense layers' weights (batches of four samples and more) again on each call.
     /// Immutable; allocates nothing; safe to call from several threads at once, each with its own workspace.
     /// </summary>
     public sealed class Predictor

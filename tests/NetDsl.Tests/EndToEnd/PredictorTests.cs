@@ -145,6 +145,47 @@ public class PredictorTests
         AssertPredictorMatches(text.Forward, text.CreatePredictor().Forward, tokens, 7, TinyTextClassifier.OutputSize, b => new TinyTextClassifier.Workspace(b));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Predictor_with_transformed_winograd_filters_gives_the_network_bits(int batch)
+    {
+        var random = new Random(19 + batch);
+        var network = new WinogradCnn(seed: 19);
+        float[] x = TestData.Uniform(random, batch * WinogradCnn.InputSize);
+        var predictor = network.CreatePredictor();
+        AssertPredictorMatches(network.Forward, predictor.Forward, x, batch, WinogradCnn.OutputSize, b => new WinogradCnn.Workspace(b));
+
+        // The transformed filters are the predictor's own: changing the network's weights does not reach them.
+        float[] before = new float[batch * WinogradCnn.OutputSize], after = new float[before.Length];
+        var workspace = new WinogradCnn.Workspace(batch);
+        predictor.Forward(x, before, workspace);
+        network.Parameters.Slice(WinogradCnn.Layer0WeightOffset, 16 * 8 * 25).Fill(0.5f);
+        predictor.Forward(x, after, workspace);
+        AssertSameBits(before, after);
+    }
+
+    [Fact]
+    public void Packed_convolution_gives_the_bits_of_the_pass_that_transforms_on_the_way_and_is_ignored_where_it_does_not_apply()
+    {
+        var random = new Random(23);
+        var geometry = new Conv2DGeometry(InChannels: 12, InHeight: 11, InWidth: 9, OutChannels: 32, KernelHeight: 5, KernelWidth: 5,
+            StrideHeight: 1, StrideWidth: 1, DilationHeight: 1, DilationWidth: 1, PadTop: 2, PadLeft: 1, PadBottom: 1, PadRight: 2);
+        const int batch = 3;
+        float[] x = TestData.Uniform(random, batch * geometry.InputSize), w = TestData.Uniform(random, geometry.WeightSize, 0.2f), b = TestData.Uniform(random, 32);
+        float[] scratch = new float[Convolution.Conv2DScratchSize(in geometry, batch)];
+        float[] expected = new float[batch * geometry.OutputSize], actual = new float[expected.Length];
+        Convolution.Conv2DForward(x, w, b, expected, in geometry, batch, scratch, new ReLUActivation());
+        Convolution.Conv2DForward(x, w, b, actual, in geometry, batch, scratch, new ReLUActivation(), new PackedConvolution(w, b, in geometry));
+        AssertSameBits(expected, actual);
+
+        // Made for another geometry (a different padding): ignored, the pass transforms its own weights.
+        var other = geometry with { PadTop = 1 };
+        var wrong = new PackedConvolution(TestData.Uniform(random, w.Length), b, in other);
+        Convolution.Conv2DForward(x, w, b, actual, in geometry, batch, scratch, new ReLUActivation(), wrong);
+        AssertSameBits(expected, actual);
+    }
+
     [Fact]
     public void Predictor_forward_allocates_nothing_after_warm_up()
     {

@@ -208,3 +208,11 @@ public partial class TorchGru;
 [Lstm(4, ReturnSequences = true, Name = "lstm")]
 [Lstm(4, ReturnSequences = true, Name = "lstm", Level = 1)]
 public partial class TorchStackedLstm;
+
+/// <summary>A 5×5 convolution the runtime runs as Winograd F(2×2, 5×5) on AVX-512 (8 input channels, 16 output channels, 9×9 outputs).</summary>
+[Network(Loss = Loss.SoftmaxCrossEntropy)]
+[Input(8, 9, 9)]
+[Conv2D(16, 5, Activation.ReLU, PaddingSize = 2)]
+[Flatten]
+[Dense(3)]
+public partial class WinogradCnn;
