@@ -242,6 +242,58 @@ public class GemmTests
     }
 
     [Theory, MemberData(nameof(Widths))]
+    public void HalfEmptyLastPanelsMatchReferenceOnAnyThreads(string widthName)
+    {
+        using var kernelThreads = KernelThreads.Hold();
+        // At Vector512 a last panel of at most 16 columns runs at Vector256 (a weight gradient 512 × 784 has one):
+        // every remainder 1..16 past whole panels, for all three products, against the reference, on 1 to 3 threads.
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(11);
+        const int m = 121, k = 300;
+        foreach (int n in new[] { 33, 40, 47, 48, 64 + 5, 64 + 16, 64 + 17, 128 + 12 })
+        {
+            Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
+            float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
+            float[] aTN = TestData.Uniform(random, k * m);
+            float[][] Run(int threads)
+            {
+                int saved = KernelOptions.MaxThreads;
+                try
+                {
+                    KernelOptions.MaxThreads = threads;
+                    float[] forward = new float[m * n], product = new float[m * n], transposedA = new float[m * n];
+                    Gemm.MultiplyTransposedBAt(a, b, bias, forward, m, n, k, new ReLUActivation(), width);
+                    Gemm.MultiplyAt(a, b, product, m, n, k, width);
+                    Gemm.MultiplyTransposedAAt(aTN, b, transposedA, m, n, k, width);
+                    return [forward, product, transposedA];
+                }
+                finally
+                {
+                    KernelOptions.MaxThreads = saved;
+                }
+            }
+
+            float[][] one = Run(1), two = Run(2), three = Run(3);
+            for (int r = 0; r < one.Length; r++)
+            {
+                Assert.Equal(one[r], two[r]);
+                Assert.Equal(one[r], three[r]);
+            }
+            string sizes = $"m={m} n={n} k={k} {width}";
+            double[] expected = ScalarReference.Activate(Activation.ReLU,
+                ScalarReference.DenseForward(ScalarReference.ToDouble(a), ScalarReference.ToDouble(b), ScalarReference.ToDouble(bias), m, k, n), n);
+            double[] terms = ScalarReference.DenseForward(Abs(a), Abs(b), Abs(bias), m, k, n);
+            TestData.Near(expected, one[0], i => Bound(k, terms[i]), $"relu a·bᵀ {sizes}");
+            expected = ScalarReference.MatMul(ScalarReference.ToDouble(a), ScalarReference.ToDouble(b), m, n, k);
+            terms = ScalarReference.MatMul(Abs(a), Abs(b), m, n, k);
+            TestData.Near(expected, one[1], i => Bound(k, terms[i]), $"a·b {sizes}");
+            expected = ScalarReference.MatMulTransposedA(ScalarReference.ToDouble(aTN), ScalarReference.ToDouble(b), m, n, k);
+            terms = ScalarReference.MatMulTransposedA(Abs(aTN), Abs(b), m, n, k);
+            TestData.Near(expected, one[2], i => Bound(k, terms[i]), $"aᵀ·b {sizes}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
     public void NarrowProductsSplitByRowsGiveBitIdenticalResults(string widthName)
     {
         using var kernelThreads = KernelThreads.Hold();
