@@ -40,6 +40,13 @@ internal unsafe struct PanelJob
     public float* Packed;
     /// <summary>Floats from one packed panel to the next (see <see cref="Packed"/>).</summary>
     public nint PackedStride;
+    /// <summary>
+    /// <c>c</c> is stored transposed, <c>c(i,j)</c> at <c>C[j·M + i]</c>, and its panels are all packed in advance
+    /// (<see cref="Packed"/> is set): the weights-as-rows forward <c>yᵀ = W · xᵀ</c> of
+    /// <see cref="Gemm.MultiplyTransposedB{TActivation}(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, TActivation)"/>
+    /// at small batches. A block then runs row tiles outermost, so each block of rows of A is read once.
+    /// </summary>
+    public bool TransposedC;
 }
 
 /// <summary>
@@ -164,9 +171,35 @@ internal static unsafe class PanelGemm
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
         int nr = 2 * TSimd.Count;
+        if (job.TransposedC)
+        {
+            // A is the large operand here (a layer's weights), the few packed panels the small one (the batch): row
+            // tiles outermost read each row of A once, from memory, while the panels stay in L2.
+            for (int i = rowStart; i < rowEnd; i += MR)
+            {
+                for (int panel = panelStart; panel < panelEnd; panel++)
+                {
+                    Tile<TSimd, TVec, TActivation>(in job, job.Packed + panel * job.PackedStride, i, panel * nr);
+                }
+            }
+            return;
+        }
         for (int panel = panelStart; panel < panelEnd; panel++)
         {
             int j = panel * nr;
+            if (typeof(TSimd) == typeof(Simd512) && job.Packed == null && job.N - j <= Simd256.Count * 2)
+            {
+                // A last panel at most half full runs at Vector256, two vectors of 8 instead of 16, rather than
+                // multiply-adding columns of zeros: each element is the same sum in the same order. MLP-M's weight
+                // gradient 512 × 784 at depth 64 (24 whole panels and 16 columns), one core, 4 runs alternated:
+                // medians 500-513 → 485-496 µs in three, a noisy run in the fourth.
+                Pack<Simd256, Vector256<float>>(in job, j, pack);
+                for (int i = rowStart; i < rowEnd; i += MR)
+                {
+                    Tile<Simd256, Vector256<float>, TActivation>(in job, pack, i, j);
+                }
+                continue;
+            }
             float* data = pack;
             if (job.Packed != null)
             {
@@ -427,6 +460,11 @@ internal static unsafe class PanelGemm
             c70 = TSimd.MultiplyAdd(x, w0, c70); c71 = TSimd.MultiplyAdd(x, w1, c71);
         }
 
+        if (job.TransposedC)
+        {
+            StoreTransposed<TSimd, TVec, TActivation>(in job, i, j, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+            return;
+        }
         float slope = job.NegativeSlope;
         nint n = job.N;
         if (i + MR <= job.M && j + nr <= n)
@@ -468,6 +506,48 @@ internal static unsafe class PanelGemm
         for (int r = 0; r < rows; r++)
         {
             new ReadOnlySpan<float>(tile + r * nr, columns).CopyTo(new Span<float>(job.C + (i + r) * (nint)job.N + j, columns));
+        }
+    }
+
+    /// <summary>
+    /// A tile of a <see cref="PanelJob.TransposedC"/> job: finishes it in a buffer, then writes column <c>j + c</c> of the
+    /// tile as the <c>MR</c> consecutive floats <c>C[(j + c)·M + i ..]</c>, by 8×8 AVX transposes where a block of 8
+    /// columns is whole, else one float at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void StoreTransposed<TSimd, TVec, TActivation>(in PanelJob job, int i, int j,
+        TVec c00, TVec c01, TVec c10, TVec c11, TVec c20, TVec c21, TVec c30, TVec c31, TVec c40, TVec c41, TVec c50, TVec c51, TVec c60, TVec c61, TVec c70, TVec c71)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        int nr = 2 * TSimd.Count;
+        float slope = job.NegativeSlope;
+        float* tile = stackalloc float[MR * 2 * 16];
+        ref float t = ref Unsafe.AsRef<float>(tile);
+        StorePair<TSimd, TVec, TActivation>(c00, c01, ref t, slope);
+        StorePair<TSimd, TVec, TActivation>(c10, c11, ref Unsafe.Add(ref t, nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c20, c21, ref Unsafe.Add(ref t, 2 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c30, c31, ref Unsafe.Add(ref t, 3 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c40, c41, ref Unsafe.Add(ref t, 4 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c50, c51, ref Unsafe.Add(ref t, 5 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c60, c61, ref Unsafe.Add(ref t, 6 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c70, c71, ref Unsafe.Add(ref t, 7 * nr), slope);
+        nint m = job.M;
+        int rows = (int)Math.Min(MR, m - i), columns = Math.Min(nr, job.N - j);
+        float* c0 = job.C + j * m + i;
+        int c = 0;
+        if (Avx.IsSupported && rows == MR)
+        {
+            for (; c + 8 <= columns; c += 8)
+            {
+                Transpose8x8(tile + c, nr, c0 + c * m, m);
+            }
+        }
+        for (; c < columns; c++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                c0[c * m + r] = tile[r * nr + c];
+            }
         }
     }
 

@@ -16,6 +16,9 @@ public class AllocationTests
         float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
         float[] c = new float[m * n], dc = new float[m * n], dx = new float[m * k], dw = new float[n * k], db = new float[n];
         float[] targets = TestData.Uniform(random, m * n);
+        // A small batch of a wide layer, which packs the batch rather than the weights (Gemm.PrefersWeightRows).
+        const int batch = 30, outputs = 203, inputs = 128;
+        float[] x = TestData.Uniform(random, batch * inputs), w = TestData.Uniform(random, outputs * inputs), y = new float[batch * outputs];
         var sgd = new Sgd(0.1f, 0.9f);
         var plainSgd = new Sgd(0.1f);
         var adam = new Adam();
@@ -35,6 +38,7 @@ public class AllocationTests
             Gemm.MultiplyTransposedB(a, b, bias, c, m, n, k, new TanhActivation());
             Gemm.MultiplyTransposedB(a, b, bias, c, m, n, k, new StepActivation());
             Gemm.MultiplyTransposedB(a, b, bias, c, m, n, k, new SoftmaxActivation());
+            Gemm.MultiplyTransposedB(x, w, w.AsSpan(0, outputs), y, batch, outputs, inputs, new ReLUActivation());
             new SoftmaxActivation().Backward(c, targets, dc, n);
             new SigmoidActivation().Backward(c, dc, dc, n);
             new TanhActivation().Backward(c, dc, dc, n);

@@ -141,6 +141,159 @@ public class GemmTests
     }
 
     [Theory, MemberData(nameof(Widths))]
+    public void WeightsAsRowsMatchReferenceAndPackedWeightsBits(string widthName)
+    {
+        // Small batches of wide layers run as cᵀ = b · aᵀ with the batch packed and the result transposed as it is
+        // stored: batches that are not a whole number of panels (the transposing store's scalar columns) and outputs
+        // that are not a whole number of row tiles (its scalar rows), with and without bias, fused and unfused
+        // activations. Each element is the same sum in the same order as with the weights packed, so the bits must be
+        // those of the product with PackedWeights, which always packs the weights.
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(9);
+        (int m, int n, int k)[] shapes = width switch
+        {
+            SimdWidth.Vector512 => [(30, 203, 128), (62, 141, 200), (32, 200, 100), (28, 77, 300), (64, 10, 256)],
+            SimdWidth.Scalar => [(30, 203, 128), (8, 200, 64)],
+            _ => [(30, 203, 128), (12, 203, 128), (14, 101, 77), (28, 77, 300), (8, 200, 64)],
+        };
+        foreach (var (m, n, k) in shapes)
+        {
+            bool weightRows = width != SimdWidth.Scalar && (width == SimdWidth.Vector128 || (m, n, k) != (8, 200, 64));
+            Assert.Equal(weightRows, Gemm.PrefersWeightRows(m, n, k, width));
+            float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), withBias = TestData.Uniform(random, n);
+            foreach (float[] bias in new[] { withBias, [] })
+            {
+                double[] z = ScalarReference.DenseForward(ScalarReference.ToDouble(a), ScalarReference.ToDouble(b), bias.Length == 0 ? null : ScalarReference.ToDouble(bias), m, k, n);
+                double[] terms = ScalarReference.DenseForward(Abs(a), Abs(b), bias.Length == 0 ? null : Abs(bias), m, k, n);
+                var packed = new PackedWeights(b, bias, n, k, width);
+                foreach (Activation kind in new[] { Activation.Identity, Activation.ReLU, Activation.LeakyReLU, Activation.Sigmoid })
+                {
+                    string what = $"{kind} m={m} n={n} k={k} bias={bias.Length > 0} {width}";
+                    float[] c = Guarded(m * n, out int used), viaPacked = new float[m * n];
+                    RunWith(kind, a, b, bias, c.AsSpan(0, used), m, n, k, width, packed: null);
+                    RunWith(kind, a, b, bias, viaPacked, m, n, k, width, packed);
+                    AssertSentinels(c, used);
+                    Assert.True(viaPacked.AsSpan().SequenceEqual(c.AsSpan(0, used)), $"weights as rows and packed weights differ: {what}");
+                    double[] expected = ScalarReference.Activate(kind, z, n, leakySlope: 0.1f);
+                    TestData.Near(expected, c.AsSpan(0, used), i => Bound(k, terms[i]), what);
+                }
+            }
+        }
+
+        static void RunWith(Activation kind, float[] a, float[] b, float[] bias, Span<float> c, int m, int n, int k, SimdWidth width, PackedWeights? packed)
+        {
+            switch (kind)
+            {
+                case Activation.Identity: Run(new IdentityActivation(), a, b, bias, c, m, n, k, width, packed); break;
+                case Activation.ReLU: Run(new ReLUActivation(), a, b, bias, c, m, n, k, width, packed); break;
+                case Activation.LeakyReLU: Run(new LeakyReLUActivation(0.1f), a, b, bias, c, m, n, k, width, packed); break;
+                default: Run(new SigmoidActivation(), a, b, bias, c, m, n, k, width, packed); break;
+            }
+        }
+
+        static void Run<TActivation>(TActivation activation, float[] a, float[] b, float[] bias, Span<float> c, int m, int n, int k, SimdWidth width, PackedWeights? packed)
+            where TActivation : struct, IActivation
+        {
+            if (packed is null)
+            {
+                Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, activation, width);
+            }
+            else
+            {
+                Gemm.MultiplyTransposedB(a, b, bias, c, m, n, k, activation, packed);
+            }
+        }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
+    public void WeightsAsRowsGiveBitIdenticalResultsOnAnyThreads(string widthName)
+    {
+        using var kernelThreads = KernelThreads.Hold();
+        // Shared by blocks of weight rows (a batch of 31 is one or a few panels): the bits must not depend on the split.
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(10);
+        const int m = 31, n = 333, k = 150;
+        Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
+        Assert.Equal(width != SimdWidth.Scalar, Gemm.PrefersWeightRows(m, n, k, width));
+        float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
+        float[] Run(int threads)
+        {
+            int saved = KernelOptions.MaxThreads;
+            try
+            {
+                KernelOptions.MaxThreads = threads;
+                var c = new float[m * n];
+                Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new ReLUActivation(), width);
+                return c;
+            }
+            finally
+            {
+                KernelOptions.MaxThreads = saved;
+            }
+        }
+
+        float[] one = Run(1), two = Run(2), three = Run(3);
+        Assert.Equal(one, two);
+        Assert.Equal(one, three);
+        double[] expected = ScalarReference.Activate(Activation.ReLU,
+            ScalarReference.DenseForward(ScalarReference.ToDouble(a), ScalarReference.ToDouble(b), ScalarReference.ToDouble(bias), m, k, n), n);
+        double[] terms = ScalarReference.DenseForward(Abs(a), Abs(b), Abs(bias), m, k, n);
+        TestData.Near(expected, two, i => Bound(k, terms[i]), $"relu a·bᵀ on 2 threads {width}");
+    }
+
+    [Theory, MemberData(nameof(Widths))]
+    public void HalfEmptyLastPanelsMatchReferenceOnAnyThreads(string widthName)
+    {
+        using var kernelThreads = KernelThreads.Hold();
+        // At Vector512 a last panel of at most 16 columns runs at Vector256 (a weight gradient 512 × 784 has one):
+        // every remainder 1..16 past whole panels, for all three products, against the reference, on 1 to 3 threads.
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(11);
+        const int m = 121, k = 300;
+        foreach (int n in new[] { 33, 40, 47, 48, 64 + 5, 64 + 16, 64 + 17, 128 + 12 })
+        {
+            Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
+            float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
+            float[] aTN = TestData.Uniform(random, k * m);
+            float[][] Run(int threads)
+            {
+                int saved = KernelOptions.MaxThreads;
+                try
+                {
+                    KernelOptions.MaxThreads = threads;
+                    float[] forward = new float[m * n], product = new float[m * n], transposedA = new float[m * n];
+                    Gemm.MultiplyTransposedBAt(a, b, bias, forward, m, n, k, new ReLUActivation(), width);
+                    Gemm.MultiplyAt(a, b, product, m, n, k, width);
+                    Gemm.MultiplyTransposedAAt(aTN, b, transposedA, m, n, k, width);
+                    return [forward, product, transposedA];
+                }
+                finally
+                {
+                    KernelOptions.MaxThreads = saved;
+                }
+            }
+
+            float[][] one = Run(1), two = Run(2), three = Run(3);
+            for (int r = 0; r < one.Length; r++)
+            {
+                Assert.Equal(one[r], two[r]);
+                Assert.Equal(one[r], three[r]);
+            }
+            string sizes = $"m={m} n={n} k={k} {width}";
+            double[] expected = ScalarReference.Activate(Activation.ReLU,
+                ScalarReference.DenseForward(ScalarReference.ToDouble(a), ScalarReference.ToDouble(b), ScalarReference.ToDouble(bias), m, k, n), n);
+            double[] terms = ScalarReference.DenseForward(Abs(a), Abs(b), Abs(bias), m, k, n);
+            TestData.Near(expected, one[0], i => Bound(k, terms[i]), $"relu a·bᵀ {sizes}");
+            expected = ScalarReference.MatMul(ScalarReference.ToDouble(a), ScalarReference.ToDouble(b), m, n, k);
+            terms = ScalarReference.MatMul(Abs(a), Abs(b), m, n, k);
+            TestData.Near(expected, one[1], i => Bound(k, terms[i]), $"a·b {sizes}");
+            expected = ScalarReference.MatMulTransposedA(ScalarReference.ToDouble(aTN), ScalarReference.ToDouble(b), m, n, k);
+            terms = ScalarReference.MatMulTransposedA(Abs(aTN), Abs(b), m, n, k);
+            TestData.Near(expected, one[2], i => Bound(k, terms[i]), $"aᵀ·b {sizes}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
     public void NarrowProductsSplitByRowsGiveBitIdenticalResults(string widthName)
     {
         using var kernelThreads = KernelThreads.Hold();
