@@ -173,7 +173,9 @@ internal sealed class Report
                       $"need {2 * PeakSingle:F0} GB/s. One core's read bandwidth, measured here (Vector512 loads, 8 independent sums, best of 30 runs): " +
                       string.Join(", ", Bandwidths.Select(b => $"{(b.Key >= 1 << 20 ? $"{b.Key >> 20} MB" : $"{b.Key >> 10} KB")} working set {b.Value:F0} GB/s")) +
                       ". The floor is the longer of the weights' read time at the bandwidth measured for that working set and the FLOP at the FMA peak; " +
-                      "nothing else (activations, the input, overhead) is counted, so real code needs more.");
+                      "nothing else (activations, the input, overhead) is counted, so real code needs more. The FLOP are the direct algorithm's (the GFLOP/s " +
+                      "columns count the same): NetDsl runs the CNN's second convolution as Winograd F(2×2, 5×5), about 2.8× fewer multiplies there, so for " +
+                      "the CNN the FLOP floor is that of direct convolution, not a limit on NetDsl.");
         md.AppendLine();
         md.AppendLine("| workload | weights read per call | working set | read bandwidth | memory floor | FLOP at peak | floor | target | ORT | NetDsl | NetDsl ÷ floor | target reachable at float32? |");
         md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
