@@ -491,7 +491,7 @@ public static class Convolution
         fixed (float* px = x, py = y, pw = weight, ps = scratch)
         {
             // The filters start on a cache line (the scratch array need not): the products load them unaligned otherwise, every one split.
-            float* filters = packed is not null ? packed.Filters : (float*)(((nuint)ps + 63) & ~(nuint)63);
+            float* filters = packed is not null ? packed.Filters : PackBuffer.Align64(ps);
             var job = new WinogradJob { X = px, Y = py, Filters = filters };
             ConvolutionWinograd.Prepare(ref job, in g);
             float* paddedBias = filters + 36 * ConvolutionWinograd.FilterStride(g.InChannels, channels);
@@ -503,7 +503,7 @@ public static class Convolution
                 bias.CopyTo(biasSpan);
             }
             job.Bias = paddedBias;
-            job.NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f;
+            job.NegativeSlope = PanelGemm.NegativeSlope(activation);
 
             int threads = KernelPool.ThreadsFor(2L * 36 * g.InChannels * channels * job.Tiles * batch);
             delegate*<void*, int, int, void> body = fused ? &ConvolutionWinograd.RunItems<TActivation> : &ConvolutionWinograd.RunItems<IdentityActivation>;
@@ -684,7 +684,7 @@ public static class Convolution
             biasSpan.Clear();
             bias.CopyTo(biasSpan);
             job.Bias = paddedBias;
-            job.NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f;
+            job.NegativeSlope = PanelGemm.NegativeSlope(activation);
 
             // Threads split samples; with fewer samples than threads, each sample's rows in parts.
             int threads = KernelPool.ThreadsFor(2L * depth * channels * positions * batch);

@@ -193,6 +193,21 @@ public static class Gemm
         }
     }
 
+    /// <summary>
+    /// Runs a product on the threads its size earns, then applies the activation to <paramref name="c"/> (rows of
+    /// <paramref name="rowLength"/>) where the kernel's epilogue did not.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunJob<TSimd, TVec, TActivation>(in PanelJob job, Span<float> c, int rowLength, TActivation activation)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        PanelGemm.Run<TSimd, TVec, TActivation>(in job, KernelPool.ThreadsFor(2L * job.M * job.N * job.K));
+        if (!PanelGemm.IsFused<TActivation>())
+        {
+            activation.Forward(c, rowLength);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Panels<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, nint aRowStride, nint aDepthStride, ReadOnlySpan<float> b, nint bDepthStride, nint bColumnStride,
         ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation)
@@ -204,14 +219,9 @@ public static class Gemm
             {
                 A = pa, B = pb, Bias = bias.IsEmpty ? null : pbias, C = pc, M = m, N = n, K = k,
                 ARowStride = aRowStride, ADepthStride = aDepthStride, BDepthStride = bDepthStride, BColumnStride = bColumnStride,
-                NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
+                NegativeSlope = PanelGemm.NegativeSlope(activation),
             };
-            int threads = KernelPool.ThreadsFor(2L * m * n * k);
-            PanelGemm.Run<TSimd, TVec, TActivation>(in job, threads);
-        }
-        if (!PanelGemm.IsFused<TActivation>())
-        {
-            activation.Forward(c, n);
+            RunJob<TSimd, TVec, TActivation>(in job, c, n, activation);
         }
     }
 
@@ -289,14 +299,9 @@ public static class Gemm
             {
                 A = pb, RowBias = bias.IsEmpty ? null : pbias, C = pc, M = n, N = m, K = k, ARowStride = k, ADepthStride = 1,
                 Packed = packed, PackedStride = stride, TransposedC = true,
-                NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
+                NegativeSlope = PanelGemm.NegativeSlope(activation),
             };
-            int threads = KernelPool.ThreadsFor(2L * m * n * k);
-            PanelGemm.Run<TSimd, TVec, TActivation>(in job, threads);
-        }
-        if (!PanelGemm.IsFused<TActivation>())
-        {
-            activation.Forward(c, n);
+            RunJob<TSimd, TVec, TActivation>(in job, c, n, activation);
         }
     }
 
@@ -312,14 +317,9 @@ public static class Gemm
             {
                 A = pa, C = pc, M = m, N = n, K = k, ARowStride = k, ADepthStride = 1,
                 Packed = packed.Panels, PackedStride = packed.PanelStride,
-                NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
+                NegativeSlope = PanelGemm.NegativeSlope(activation),
             };
-            int threads = KernelPool.ThreadsFor(2L * m * n * k);
-            PanelGemm.Run<TSimd, TVec, TActivation>(in job, threads);
-        }
-        if (!PanelGemm.IsFused<TActivation>())
-        {
-            activation.Forward(c, n);
+            RunJob<TSimd, TVec, TActivation>(in job, c, n, activation);
         }
     }
 
@@ -358,14 +358,9 @@ public static class Gemm
             {
                 A = pa, B = pb, Bias = columnBias.IsEmpty ? null : pbias, RowBias = rowBias.IsEmpty ? null : prow, C = pc, M = m, N = n, K = k,
                 ARowStride = aRowStride, ADepthStride = aDepthStride, BDepthStride = bDepthStride, BColumnStride = bColumnStride,
-                NegativeSlope = typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f,
+                NegativeSlope = PanelGemm.NegativeSlope(activation),
             };
-            int threads = KernelPool.ThreadsFor(2L * m * n * k);
-            PanelGemm.Run<TSimd, TVec, TActivation>(in job, threads);
-        }
-        if (!PanelGemm.IsFused<TActivation>())
-        {
-            activation.Forward(c, n);
+            RunJob<TSimd, TVec, TActivation>(in job, c, n, activation);
         }
     }
 

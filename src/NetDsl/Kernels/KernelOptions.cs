@@ -309,9 +309,11 @@ internal static unsafe class PackBuffer
             buffer = GC.AllocateUninitializedArray<float>(Math.Max(length + 16, 4096), pinned: true);
             t_buffer = buffer;
         }
-        float* start = (float*)Unsafe.AsPointer(ref buffer[0]);
-        return (float*)(((nuint)start + 63) & ~(nuint)63);
+        return Align64((float*)Unsafe.AsPointer(ref buffer[0]));
     }
+
+    /// <summary>The first 64-byte boundary at or after <paramref name="pointer"/>: where a pinned buffer with 16 spare floats starts its cache-line-aligned data.</summary>
+    public static float* Align64(float* pointer) => (float*)(((nuint)pointer + 63) & ~(nuint)63);
 }
 
 /// <summary>

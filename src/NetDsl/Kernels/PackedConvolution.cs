@@ -18,7 +18,6 @@ public sealed unsafe class PackedConvolution
 {
     // Pinned (on the pinned object heap), so the aligned start never moves; null when the forward pass is not Winograd here.
     private readonly float[]? _buffer;
-    private readonly int _start;
     private readonly Conv2DGeometry _geometry;
 
     /// <summary>Transforms <paramref name="weight"/> <c>[O, C, 5, 5]</c> and copies <paramref name="bias"/> (<c>[O]</c>, or empty) for a layer of <paramref name="geometry"/>.</summary>
@@ -37,7 +36,6 @@ public sealed unsafe class PackedConvolution
         }
         int channels = geometry.OutChannels, filters = 36 * ConvolutionWinograd.FilterStride(geometry.InChannels, channels);
         _buffer = GC.AllocateArray<float>(filters + channels + 16, pinned: true);
-        _start = (int)(((64 - ((nuint)Unsafe.AsPointer(ref _buffer[0]) & 63)) & 63) / sizeof(float));
         var transposed = new float[16 * geometry.InChannels * 25];
         fixed (float* w = weight, t = transposed)
         {
@@ -50,5 +48,5 @@ public sealed unsafe class PackedConvolution
     internal bool Covers(in Conv2DGeometry geometry) => _buffer is not null && _geometry == geometry;
 
     /// <summary>The transformed filters, 64-byte aligned, laid out as <see cref="ConvolutionWinograd.TransformFilters"/> writes them; the bias follows.</summary>
-    internal float* Filters => (float*)Unsafe.AsPointer(ref _buffer![_start]);
+    internal float* Filters => PackBuffer.Align64((float*)Unsafe.AsPointer(ref _buffer![0]));
 }

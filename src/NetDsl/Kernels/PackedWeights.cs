@@ -26,7 +26,6 @@ public sealed unsafe class PackedWeights
 {
     // Pinned (on the pinned object heap), so the address of the aligned start never moves.
     private readonly float[] _buffer;
-    private readonly int _start;
 
     /// <summary>Packs <paramref name="weights"/> <c>[outputs, inputs]</c> and <paramref name="bias"/> (<c>[outputs]</c>, or empty for none).</summary>
     /// <exception cref="ArgumentException">A length does not match the sizes.</exception>
@@ -57,7 +56,6 @@ public sealed unsafe class PackedWeights
         };
         PanelStride = stride;
         _buffer = GC.AllocateArray<float>(checked(panels * stride + 16), pinned: true);
-        _start = (int)(((64 - ((nuint)Unsafe.AsPointer(ref _buffer[0]) & 63)) & 63) / sizeof(float));
         fixed (float* w = weights, b = bias)
         {
             // A(i,p) is unused; B(p,j) = W[j·k + p], as in the forward product.
@@ -88,5 +86,5 @@ public sealed unsafe class PackedWeights
     internal nint PanelStride { get; }
 
     /// <summary>The first panel, 64-byte aligned.</summary>
-    internal float* Panels => (float*)Unsafe.AsPointer(ref _buffer[_start]);
+    internal float* Panels => PackBuffer.Align64((float*)Unsafe.AsPointer(ref _buffer[0]));
 }

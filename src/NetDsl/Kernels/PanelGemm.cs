@@ -88,6 +88,10 @@ internal static unsafe class PanelGemm
         || typeof(TActivation) == typeof(ReLUActivation)
         || typeof(TActivation) == typeof(LeakyReLUActivation);
 
+    /// <summary>The slope a fused <see cref="LeakyReLUActivation"/> carries into <see cref="PanelJob.NegativeSlope"/>; 0 for other activations.</summary>
+    public static float NegativeSlope<TActivation>(TActivation activation) where TActivation : struct, IActivation
+        => typeof(TActivation) == typeof(LeakyReLUActivation) ? Unsafe.As<TActivation, LeakyReLUActivation>(ref activation).NegativeSlope : 0f;
+
     /// <summary>Number of column panels of a product <paramref name="n"/> columns wide at a width of <typeparamref name="TSimd"/>.</summary>
     public static int PanelCount<TSimd, TVec>(int n) where TSimd : struct, ISimd<TVec> where TVec : struct
         => (n + 2 * TSimd.Count - 1) / (2 * TSimd.Count);
@@ -493,15 +497,7 @@ internal static unsafe class PanelGemm
         nint nr = 2 * TSimd.Count;
         float slope = job.NegativeSlope;
         float* tile = stackalloc float[MR * 2 * 16];
-        ref float t = ref Unsafe.AsRef<float>(tile);
-        StorePair<TSimd, TVec, TActivation>(c00, c01, ref t, slope);
-        StorePair<TSimd, TVec, TActivation>(c10, c11, ref Unsafe.Add(ref t, nr), slope);
-        StorePair<TSimd, TVec, TActivation>(c20, c21, ref Unsafe.Add(ref t, 2 * nr), slope);
-        StorePair<TSimd, TVec, TActivation>(c30, c31, ref Unsafe.Add(ref t, 3 * nr), slope);
-        StorePair<TSimd, TVec, TActivation>(c40, c41, ref Unsafe.Add(ref t, 4 * nr), slope);
-        StorePair<TSimd, TVec, TActivation>(c50, c51, ref Unsafe.Add(ref t, 5 * nr), slope);
-        StorePair<TSimd, TVec, TActivation>(c60, c61, ref Unsafe.Add(ref t, 6 * nr), slope);
-        StorePair<TSimd, TVec, TActivation>(c70, c71, ref Unsafe.Add(ref t, 7 * nr), slope);
+        StoreTile<TSimd, TVec, TActivation>(tile, slope, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
         int rows = Math.Min(MR, job.M - i), columns = (int)Math.Min(nr, job.N - j);
         for (int r = 0; r < rows; r++)
         {
@@ -522,15 +518,7 @@ internal static unsafe class PanelGemm
         int nr = 2 * TSimd.Count;
         float slope = job.NegativeSlope;
         float* tile = stackalloc float[MR * 2 * 16];
-        ref float t = ref Unsafe.AsRef<float>(tile);
-        StorePair<TSimd, TVec, TActivation>(c00, c01, ref t, slope);
-        StorePair<TSimd, TVec, TActivation>(c10, c11, ref Unsafe.Add(ref t, nr), slope);
-        StorePair<TSimd, TVec, TActivation>(c20, c21, ref Unsafe.Add(ref t, 2 * nr), slope);
-        StorePair<TSimd, TVec, TActivation>(c30, c31, ref Unsafe.Add(ref t, 3 * nr), slope);
-        StorePair<TSimd, TVec, TActivation>(c40, c41, ref Unsafe.Add(ref t, 4 * nr), slope);
-        StorePair<TSimd, TVec, TActivation>(c50, c51, ref Unsafe.Add(ref t, 5 * nr), slope);
-        StorePair<TSimd, TVec, TActivation>(c60, c61, ref Unsafe.Add(ref t, 6 * nr), slope);
-        StorePair<TSimd, TVec, TActivation>(c70, c71, ref Unsafe.Add(ref t, 7 * nr), slope);
+        StoreTile<TSimd, TVec, TActivation>(tile, slope, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
         nint m = job.M;
         int rows = (int)Math.Min(MR, m - i), columns = Math.Min(nr, job.N - j);
         float* c0 = job.C + j * m + i;
@@ -549,6 +537,24 @@ internal static unsafe class PanelGemm
                 c0[c * m + r] = tile[r * nr + c];
             }
         }
+    }
+
+    /// <summary>The finished tile, through the fused part of the epilogue, into <paramref name="tile"/>: <c>MR</c> rows of <c>NR</c> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile<TSimd, TVec, TActivation>(float* tile, float slope,
+        TVec c00, TVec c01, TVec c10, TVec c11, TVec c20, TVec c21, TVec c30, TVec c31, TVec c40, TVec c41, TVec c50, TVec c51, TVec c60, TVec c61, TVec c70, TVec c71)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        nint nr = 2 * TSimd.Count;
+        ref float t = ref Unsafe.AsRef<float>(tile);
+        StorePair<TSimd, TVec, TActivation>(c00, c01, ref t, slope);
+        StorePair<TSimd, TVec, TActivation>(c10, c11, ref Unsafe.Add(ref t, nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c20, c21, ref Unsafe.Add(ref t, 2 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c30, c31, ref Unsafe.Add(ref t, 3 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c40, c41, ref Unsafe.Add(ref t, 4 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c50, c51, ref Unsafe.Add(ref t, 5 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c60, c61, ref Unsafe.Add(ref t, 6 * nr), slope);
+        StorePair<TSimd, TVec, TActivation>(c70, c71, ref Unsafe.Add(ref t, 7 * nr), slope);
     }
 
     /// <summary>Applies the fused part of the epilogue to two vectors and stores them side by side.</summary>

@@ -281,7 +281,7 @@ public static class Recurrent
         fixed (float* px = x, ph = hidden, pg = gates, pe = extras, pp = packed)
         fixed (int* pl = lengths)
         {
-            float* aligned = (float*)(((nuint)pp + 63) & ~(nuint)63);
+            float* aligned = PackBuffer.Align64(pp);
             RecurrentLstm.Pack<TSimd, TVec>(aligned, weightIh, weightHh, biasIh, biasHh, inputs, units);
             var job = new RecurrentLstm.StepJob
             {
@@ -605,7 +605,7 @@ public static class Recurrent
         fixed (float* pg = gates, pe = extras, phg = hiddenGradient, pdg = dG, pdc = dc, pdb = biasGradient, pp = packed)
         fixed (int* pl = lengths)
         {
-            float* aligned = (float*)(((nuint)pp + 63) & ~(nuint)63);
+            float* aligned = PackBuffer.Align64(pp);
             RecurrentLstmBackward.Pack<TSimd, TVec>(aligned, weightHh, units);
             var job = new RecurrentLstmBackward.StepJob
             {
