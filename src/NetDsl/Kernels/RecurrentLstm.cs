@@ -761,11 +761,11 @@ internal static unsafe class RecurrentWeightGradient
                 int i = block * rows;
                 for (int j = 0; j < wide; j += WideColumns)
                 {
-                    WideTile<TSimd, TVec>(in job, i, j, tile);
+                    Tile<TSimd, TVec, TwelveColumns>(in job, i, j, tile);
                 }
                 for (int j = wide; j < wholeColumns; j += Columns)
                 {
-                    Tile<TSimd, TVec>(in job, i, j, tile);
+                    Tile<TSimd, TVec, EightColumns>(in job, i, j, tile);
                 }
                 for (int r = i; r < i + rows; r++)
                 {
@@ -786,61 +786,14 @@ internal static unsafe class RecurrentWeightGradient
         }
     }
 
-    /// <summary><c>C[i..i+2V, j..j+8]</c> over every sample's rows.</summary>
-    private static void Tile<TSimd, TVec>(in Job job, int i, int j, float* tile) where TSimd : struct, ISimd<TVec> where TVec : struct
+    /// <summary>
+    /// <c>C[i..i+2V, j..j+c]</c> over every sample's rows, <c>c</c> = <typeparamref name="TColumns"/> (8 or 12: the JIT
+    /// removes the unused accumulators of the narrow tile).
+    /// </summary>
+    private static void Tile<TSimd, TVec, TColumns>(in Job job, int i, int j, float* tile)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TColumns : struct, IColumns
     {
-        nint v = TSimd.Count, m = job.M, n = job.N;
-        TVec c00 = TSimd.Zero, c01 = TSimd.Zero, c10 = TSimd.Zero, c11 = TSimd.Zero, c20 = TSimd.Zero, c21 = TSimd.Zero, c30 = TSimd.Zero, c31 = TSimd.Zero;
-        TVec c40 = TSimd.Zero, c41 = TSimd.Zero, c50 = TSimd.Zero, c51 = TSimd.Zero, c60 = TSimd.Zero, c61 = TSimd.Zero, c70 = TSimd.Zero, c71 = TSimd.Zero;
-        for (int b = 0; b < job.Batch; b++)
-        {
-            int count = Range(in job, b, out int first, out int delta);
-            ref float a = ref Unsafe.AsRef<float>(job.A + first * m + i);
-            float* x = job.B + (first + delta) * n + j;
-            for (int k = 0; k < count; k++)
-            {
-                if (j == 0)
-                {
-                    PrefetchAhead(ref a, m, v);
-                }
-                TVec a0 = TSimd.Load(ref a, 0), a1 = TSimd.Load(ref a, v);
-                TVec w = TSimd.Broadcast(x[0]);
-                c00 = TSimd.MultiplyAdd(a0, w, c00); c01 = TSimd.MultiplyAdd(a1, w, c01);
-                w = TSimd.Broadcast(x[1]);
-                c10 = TSimd.MultiplyAdd(a0, w, c10); c11 = TSimd.MultiplyAdd(a1, w, c11);
-                w = TSimd.Broadcast(x[2]);
-                c20 = TSimd.MultiplyAdd(a0, w, c20); c21 = TSimd.MultiplyAdd(a1, w, c21);
-                w = TSimd.Broadcast(x[3]);
-                c30 = TSimd.MultiplyAdd(a0, w, c30); c31 = TSimd.MultiplyAdd(a1, w, c31);
-                w = TSimd.Broadcast(x[4]);
-                c40 = TSimd.MultiplyAdd(a0, w, c40); c41 = TSimd.MultiplyAdd(a1, w, c41);
-                w = TSimd.Broadcast(x[5]);
-                c50 = TSimd.MultiplyAdd(a0, w, c50); c51 = TSimd.MultiplyAdd(a1, w, c51);
-                w = TSimd.Broadcast(x[6]);
-                c60 = TSimd.MultiplyAdd(a0, w, c60); c61 = TSimd.MultiplyAdd(a1, w, c61);
-                w = TSimd.Broadcast(x[7]);
-                c70 = TSimd.MultiplyAdd(a0, w, c70); c71 = TSimd.MultiplyAdd(a1, w, c71);
-                a = ref Unsafe.Add(ref a, m);
-                x += n;
-            }
-        }
-        // The accumulators hold columns of C: through a small buffer into rows.
-        nint rows = 2 * v;
-        ref float t = ref Unsafe.AsRef<float>(tile);
-        TSimd.Store(c00, ref t, 0); TSimd.Store(c01, ref t, v);
-        TSimd.Store(c10, ref t, rows); TSimd.Store(c11, ref t, rows + v);
-        TSimd.Store(c20, ref t, 2 * rows); TSimd.Store(c21, ref t, 2 * rows + v);
-        TSimd.Store(c30, ref t, 3 * rows); TSimd.Store(c31, ref t, 3 * rows + v);
-        TSimd.Store(c40, ref t, 4 * rows); TSimd.Store(c41, ref t, 4 * rows + v);
-        TSimd.Store(c50, ref t, 5 * rows); TSimd.Store(c51, ref t, 5 * rows + v);
-        TSimd.Store(c60, ref t, 6 * rows); TSimd.Store(c61, ref t, 6 * rows + v);
-        TSimd.Store(c70, ref t, 7 * rows); TSimd.Store(c71, ref t, 7 * rows + v);
-        StoreTile(in job, tile, i, j, rows, Columns);
-    }
-
-    /// <summary><c>C[i..i+2V, j..j+12]</c> over every sample's rows: <see cref="Tile"/> with 12 columns.</summary>
-    private static void WideTile<TSimd, TVec>(in Job job, int i, int j, float* tile) where TSimd : struct, ISimd<TVec> where TVec : struct
-    {
+        int columns = TColumns.Count;
         nint v = TSimd.Count, m = job.M, n = job.N;
         TVec c00 = TSimd.Zero, c01 = TSimd.Zero, c10 = TSimd.Zero, c11 = TSimd.Zero, c20 = TSimd.Zero, c21 = TSimd.Zero, c30 = TSimd.Zero, c31 = TSimd.Zero;
         TVec c40 = TSimd.Zero, c41 = TSimd.Zero, c50 = TSimd.Zero, c51 = TSimd.Zero, c60 = TSimd.Zero, c61 = TSimd.Zero, c70 = TSimd.Zero, c71 = TSimd.Zero;
@@ -873,18 +826,22 @@ internal static unsafe class RecurrentWeightGradient
                 c60 = TSimd.MultiplyAdd(a0, w, c60); c61 = TSimd.MultiplyAdd(a1, w, c61);
                 w = TSimd.Broadcast(x[7]);
                 c70 = TSimd.MultiplyAdd(a0, w, c70); c71 = TSimd.MultiplyAdd(a1, w, c71);
-                w = TSimd.Broadcast(x[8]);
-                c80 = TSimd.MultiplyAdd(a0, w, c80); c81 = TSimd.MultiplyAdd(a1, w, c81);
-                w = TSimd.Broadcast(x[9]);
-                c90 = TSimd.MultiplyAdd(a0, w, c90); c91 = TSimd.MultiplyAdd(a1, w, c91);
-                w = TSimd.Broadcast(x[10]);
-                ca0 = TSimd.MultiplyAdd(a0, w, ca0); ca1 = TSimd.MultiplyAdd(a1, w, ca1);
-                w = TSimd.Broadcast(x[11]);
-                cb0 = TSimd.MultiplyAdd(a0, w, cb0); cb1 = TSimd.MultiplyAdd(a1, w, cb1);
+                if (columns > 8)
+                {
+                    w = TSimd.Broadcast(x[8]);
+                    c80 = TSimd.MultiplyAdd(a0, w, c80); c81 = TSimd.MultiplyAdd(a1, w, c81);
+                    w = TSimd.Broadcast(x[9]);
+                    c90 = TSimd.MultiplyAdd(a0, w, c90); c91 = TSimd.MultiplyAdd(a1, w, c91);
+                    w = TSimd.Broadcast(x[10]);
+                    ca0 = TSimd.MultiplyAdd(a0, w, ca0); ca1 = TSimd.MultiplyAdd(a1, w, ca1);
+                    w = TSimd.Broadcast(x[11]);
+                    cb0 = TSimd.MultiplyAdd(a0, w, cb0); cb1 = TSimd.MultiplyAdd(a1, w, cb1);
+                }
                 a = ref Unsafe.Add(ref a, m);
                 x += n;
             }
         }
+        // The accumulators hold columns of C: through a small buffer into rows.
         nint rows = 2 * v;
         ref float t = ref Unsafe.AsRef<float>(tile);
         TSimd.Store(c00, ref t, 0); TSimd.Store(c01, ref t, v);
@@ -895,12 +852,20 @@ internal static unsafe class RecurrentWeightGradient
         TSimd.Store(c50, ref t, 5 * rows); TSimd.Store(c51, ref t, 5 * rows + v);
         TSimd.Store(c60, ref t, 6 * rows); TSimd.Store(c61, ref t, 6 * rows + v);
         TSimd.Store(c70, ref t, 7 * rows); TSimd.Store(c71, ref t, 7 * rows + v);
-        TSimd.Store(c80, ref t, 8 * rows); TSimd.Store(c81, ref t, 8 * rows + v);
-        TSimd.Store(c90, ref t, 9 * rows); TSimd.Store(c91, ref t, 9 * rows + v);
-        TSimd.Store(ca0, ref t, 10 * rows); TSimd.Store(ca1, ref t, 10 * rows + v);
-        TSimd.Store(cb0, ref t, 11 * rows); TSimd.Store(cb1, ref t, 11 * rows + v);
-        StoreTile(in job, tile, i, j, rows, WideColumns);
+        if (columns > 8)
+        {
+            TSimd.Store(c80, ref t, 8 * rows); TSimd.Store(c81, ref t, 8 * rows + v);
+            TSimd.Store(c90, ref t, 9 * rows); TSimd.Store(c91, ref t, 9 * rows + v);
+            TSimd.Store(ca0, ref t, 10 * rows); TSimd.Store(ca1, ref t, 10 * rows + v);
+            TSimd.Store(cb0, ref t, 11 * rows); TSimd.Store(cb1, ref t, 11 * rows + v);
+        }
+        StoreTile(in job, tile, i, j, rows, columns);
     }
+
+    /// <summary>Columns of <c>C</c> per tile (a JIT-time constant).</summary>
+    private interface IColumns { static abstract int Count { get; } }
+    private readonly struct EightColumns : IColumns { public static int Count => Columns; }
+    private readonly struct TwelveColumns : IColumns { public static int Count => WideColumns; }
 
     /// <summary>Rows of <c>dG</c> a row block's first tile asks for ahead of its loads.</summary>
     private const int PrefetchRows = 16;
