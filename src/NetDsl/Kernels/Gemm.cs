@@ -45,15 +45,15 @@ public static class Gemm
     /// <summary>
     /// <c>c[m,n] = activation(a[m,k] · b[n,k]ᵀ + bias[n])</c>, as above, with <paramref name="b"/> and <paramref name="bias"/>
     /// also packed in <paramref name="packed"/> (or null: then exactly the method above). Batches of
-    /// <see cref="PanelMinRows"/> rows and more read the packed panels and skip packing; fewer rows read
-    /// <paramref name="b"/> as stored. Same bits as without <paramref name="packed"/>. The caller promises that
+    /// <see cref="PanelMinRows"/> rows and more read the packed panels and skip packing; fewer rows read the weights'
+    /// blocks of 8 rows interleaved into one stream each. Same bits as without <paramref name="packed"/>. The caller promises that
     /// <paramref name="packed"/> was made from <paramref name="b"/> and <paramref name="bias"/> as they are now.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="packed"/> holds weights of another shape, or with(out) a bias where <paramref name="bias"/> is empty (not).</exception>
-    public static void MultiplyTransposedB<TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation, PackedWeights? packed)
+    public static unsafe void MultiplyTransposedB<TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation, PackedWeights? packed)
         where TActivation : struct, IActivation
     {
-        if (packed is null || m < PanelMinRows)
+        if (packed is null)
         {
             MultiplyTransposedB(a, b, bias, c, m, n, k, activation);
             return;
@@ -67,6 +67,19 @@ public static class Gemm
         Guard.Sizes(m, n, k);
         Guard.Length(a.Length, m, k, nameof(a), "m·k");
         Guard.Length(c.Length, m, n, nameof(c), "m·n");
+        if (m < PanelMinRows)
+        {
+            // As without packed weights, with the whole blocks of 8 rows read from their interleaved copy.
+            Guard.Length(b.Length, n, k, nameof(b), "n·k");
+            switch (packed.RowWidth)
+            {
+                case SimdWidth.Vector512: DotProducts<Simd512, Vector512<float>, TActivation>(a, b, bias, c, m, n, k, activation, packed.RowBlocks); break;
+                case SimdWidth.Vector256: DotProducts<Simd256, Vector256<float>, TActivation>(a, b, bias, c, m, n, k, activation, packed.RowBlocks); break;
+                case SimdWidth.Vector128: DotProducts<Simd128, Vector128<float>, TActivation>(a, b, bias, c, m, n, k, activation, packed.RowBlocks); break;
+                default: DotProducts<SimdScalar, float, TActivation>(a, b, bias, c, m, n, k, activation, packed.RowBlocks); break;
+            }
+            return;
+        }
         switch (packed.Width)
         {
             case SimdWidth.Vector512: PackedPanels<Simd512, Vector512<float>, TActivation>(a, packed, c, m, activation); break;
@@ -89,7 +102,7 @@ public static class Gemm
         => SumRowsAt(a, sums, m, n, SimdDispatch.Best);
 
     /// <summary><see cref="MultiplyTransposedB{TActivation}(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, TActivation)"/> at a given width.</summary>
-    internal static void MultiplyTransposedBAt<TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation, SimdWidth width)
+    internal static unsafe void MultiplyTransposedBAt<TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation, SimdWidth width)
         where TActivation : struct, IActivation
     {
         Guard.Sizes(m, n, k);
@@ -236,7 +249,7 @@ public static class Gemm
     /// </summary>
     internal static bool PrefersWeightRows(int m, int n, int k, SimdWidth width)
     {
-        long nr = 2L * width switch { SimdWidth.Vector512 => 16, SimdWidth.Vector256 => 8, SimdWidth.Vector128 => 4, _ => 1 };
+        long nr = 2L * SimdDispatch.Lanes(width);
         if (nr < 8)
         {
             return false; // no 8×8 transposes to write the result with
@@ -378,13 +391,15 @@ public static class Gemm
     internal const int ParallelDotWeights = 1 << 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void DotProducts<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation)
+    private static unsafe void DotProducts<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k, TActivation activation,
+        float* rowBlocks = null)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
         int blocks = (n + DotRows - 1) / DotRows;
         fixed (float* pa = a, pb = b, pc = c)
         {
-            var job = new PanelJob { A = pa, B = pb, C = pc, M = m, N = n, K = k };
+            // Packed = the row blocks of PackedWeights, or null to read b as stored.
+            var job = new PanelJob { A = pa, B = pb, C = pc, M = m, N = n, K = k, Packed = rowBlocks };
             int threads = (long)n * k >= ParallelDotWeights ? KernelOptions.MaxThreads : 1;
             KernelPool.Run(in job, &DotBlocks<TSimd, TVec>, blocks, threads);
         }
@@ -394,7 +409,11 @@ public static class Gemm
         }
     }
 
-    /// <summary><c>c[:, 8·start .. 8·end] = a · b[8·start .. 8·end, :]ᵀ</c>: one thread's share of blocks of 8 rows of <c>b</c>.</summary>
+    /// <summary>
+    /// <c>c[:, 8·start .. 8·end] = a · b[8·start .. 8·end, :]ᵀ</c>: one thread's share of blocks of 8 rows of <c>b</c>,
+    /// read from the row blocks packed in <see cref="PanelJob.Packed"/> if any, else as stored; the rows past the last
+    /// whole block always as stored.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void DotBlocks<TSimd, TVec>(in PanelJob job, int start, int end) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
@@ -403,7 +422,9 @@ public static class Gemm
         ref float c0 = ref Unsafe.AsRef<float>(job.C);
         int n = job.N, k = job.K;
         int jEnd = Math.Min(end * DotRows, n);
-        nint peel = AlignmentPeel<TSimd, TVec>(ref b0, k);
+        bool packed = job.Packed != null;
+        DotLayout layout = packed ? DotLayout.Interleaved(k, TSimd.Count) : DotLayout.AsStored(k, TSimd.Count);
+        ref float w0 = ref packed ? ref Unsafe.AsRef<float>(job.Packed) : ref b0;
         for (int i = 0; i < job.M; i++)
         {
             ref float x = ref Unsafe.Add(ref a0, i * (nint)k);
@@ -411,7 +432,8 @@ public static class Gemm
             int j = start * DotRows;
             for (; j + DotRows <= jEnd; j += DotRows)
             {
-                Dot8<TSimd, TVec>(ref x, ref Unsafe.Add(ref b0, j * (nint)k), k, peel, ref Unsafe.Add(ref row, j));
+                // A block of 8 rows takes 8·k floats in either layout.
+                Dot8<TSimd, TVec>(ref x, ref Unsafe.Add(ref w0, j * (nint)k), k, in layout, ref Unsafe.Add(ref row, j));
             }
             for (; j < jEnd; j += 4)
             {
@@ -421,86 +443,132 @@ public static class Gemm
     }
 
     /// <summary>
-    /// How many leading terms to add one by one so that the vector loads of every row of <c>b</c> start on a cache
-    /// line (a load that straddles two lines costs two). Only when rows are a whole number of vectors apart, so one
-    /// peel aligns them all; else 0. Alignment is a speed matter only: results do not depend on it beyond rounding.
+    /// Where the terms of a block of 8 rows of <c>W[n,k]</c> lie, relative to the block's start, for <see cref="Dot8"/>:
+    /// its chunks of <c>2V</c> terms (row <c>r</c>'s at <c>r·MainRow</c>, the next chunk <c>MainChunk</c> further), then
+    /// one vector of <c>V</c> terms if that many are left (row <c>r</c>'s at <c>VectorStart + r·VectorRow</c>), then
+    /// the last <c>k mod V</c> terms one by one (row <c>r</c>'s at <c>TailStart + r·TailRow</c>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe nint AlignmentPeel<TSimd, TVec>(ref float b, int k) where TSimd : struct, ISimd<TVec> where TVec : struct
+    /// <remarks>
+    /// Two layouts: the rows as stored (<see cref="AsStored"/>: 8 rows, <c>k</c> apart, read side by side), and the
+    /// rows interleaved chunk by chunk (<see cref="Interleaved"/>, packed by <see cref="PackRowBlocks"/>), so a block is
+    /// read as one contiguous stream. A batch-1 product reads every weight once, so its speed is how fast one core
+    /// streams the weights from the cache that holds them; the hardware prefetcher follows one stream better than 8.
+    /// Measured on MLP-M's three layers at Vector256 (2.1 MB, from L3, one core): 29.5 µs as stored, 22.7 µs
+    /// interleaved, against 22.0 µs for merely reading the same bytes. Both layouts give the same bits: the same terms
+    /// go to the same accumulators in the same order.
+    /// </remarks>
+    private readonly struct DotLayout
     {
-        if (TSimd.Count == 1 || k % TSimd.Count != 0)
+        public readonly nint MainRow, MainChunk, VectorStart, VectorRow, TailStart, TailRow;
+
+        private DotLayout(nint mainRow, nint mainChunk, nint vectorStart, nint vectorRow, nint tailStart, nint tailRow)
+            => (MainRow, MainChunk, VectorStart, VectorRow, TailStart, TailRow) = (mainRow, mainChunk, vectorStart, vectorRow, tailStart, tailRow);
+
+        /// <summary>Row <c>r</c>, term <c>p</c> at <c>r·k + p</c>.</summary>
+        public static DotLayout AsStored(nint k, nint v)
         {
-            return 0;
+            (nint chunks, nint vector, _) = Split(k, v);
+            return new DotLayout(k, 2 * v, chunks, k, chunks + vector, k);
         }
-        nuint bytes = (nuint)TSimd.Count * sizeof(float);
-        nuint misalignment = (nuint)Unsafe.AsPointer(ref b) & (bytes - 1);
-        nint peel = misalignment % sizeof(float) != 0 ? 0 : (nint)((bytes - misalignment) & (bytes - 1)) / sizeof(float);
-        return Math.Min(peel, k);
+
+        /// <summary>Chunk by chunk, the 8 rows' <c>2V</c> terms one after the other; then their vectors of <c>V</c>; then their tails.</summary>
+        public static DotLayout Interleaved(nint k, nint v)
+        {
+            (nint chunks, nint vector, nint tail) = Split(k, v);
+            return new DotLayout(2 * v, DotRows * 2 * v, DotRows * chunks, vector, DotRows * (chunks + vector), tail);
+        }
+
+        /// <summary>Terms in whole chunks of <c>2V</c>, in the one vector after them (<c>V</c> or 0), and left over.</summary>
+        public static (nint Chunks, nint Vector, nint Tail) Split(nint k, nint v)
+        {
+            nint chunks = k - k % (2 * v), vector = k - chunks >= v ? v : 0;
+            return (chunks, vector, k - chunks - vector);
+        }
     }
 
     /// <summary>
-    /// <c>c[0..8] = x[:] · w[0..8, :]ᵀ</c> (rows of <c>w</c> <paramref name="k"/> apart): terms <c>[0, peel)</c> and the
-    /// tail one by one, the rest two vectors at a time into 16 independent accumulators, enough to keep both FMA pipes
-    /// busy while the loads of <c>w</c> stream in.
+    /// Packs the whole blocks of 8 rows of <paramref name="w"/> <c>[n,k]</c> into <paramref name="destination"/>
+    /// (<c>⌊n/8⌋·8·k</c> floats, block <c>j/8</c> at <c>j·k</c>) in <see cref="DotLayout.Interleaved"/> order for vectors of
+    /// <paramref name="v"/> floats; the rows past the last whole block are read as stored.
+    /// </summary>
+    internal static unsafe void PackRowBlocks(ReadOnlySpan<float> w, int n, int k, int v, float* destination)
+    {
+        DotLayout layout = DotLayout.Interleaved(k, v);
+        (nint chunks, nint vector, nint tail) = DotLayout.Split(k, v);
+        for (int j = 0; j + DotRows <= n; j += DotRows)
+        {
+            float* block = destination + (nint)j * k;
+            for (int r = 0; r < DotRows; r++)
+            {
+                ReadOnlySpan<float> row = w.Slice((j + r) * k, k);
+                for (nint p = 0; p < chunks; p += 2 * v)
+                {
+                    row.Slice((int)p, 2 * v).CopyTo(new Span<float>(block + p / (2 * v) * layout.MainChunk + r * layout.MainRow, 2 * v));
+                }
+                row.Slice((int)chunks, (int)vector).CopyTo(new Span<float>(block + layout.VectorStart + r * layout.VectorRow, (int)vector));
+                row.Slice((int)(chunks + vector), (int)tail).CopyTo(new Span<float>(block + layout.TailStart + r * layout.TailRow, (int)tail));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>c[0..8] = x[:] · w[0..8, :]ᵀ</c> for 8 rows of <c>w</c> laid out as <paramref name="layout"/> says: the chunks
+    /// of <c>2V</c> terms into 16 independent accumulators (two per row, enough to keep both FMA pipes busy while the
+    /// loads of <c>w</c> stream in), then one vector, then the last terms one by one.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot8<TSimd, TVec>(ref float x, ref float w, int k, nint peel, ref float c)
+    private static void Dot8<TSimd, TVec>(ref float x, ref float w, int k, in DotLayout layout, ref float c)
         where TSimd : struct, ISimd<TVec> where TVec : struct
     {
-        nint stride = k, v = TSimd.Count;
-        ref float w0 = ref w;
-        ref float w1 = ref Unsafe.Add(ref w0, stride);
-        ref float w2 = ref Unsafe.Add(ref w1, stride);
-        ref float w3 = ref Unsafe.Add(ref w2, stride);
-        ref float w4 = ref Unsafe.Add(ref w3, stride);
-        ref float w5 = ref Unsafe.Add(ref w4, stride);
-        ref float w6 = ref Unsafe.Add(ref w5, stride);
-        ref float w7 = ref Unsafe.Add(ref w6, stride);
+        nint v = TSimd.Count;
+        nint r1 = layout.MainRow, r2 = 2 * r1, r3 = 3 * r1, r4 = 4 * r1, r5 = 5 * r1, r6 = 6 * r1, r7 = 7 * r1;
 
-        // sR: row R, terms p ≡ 0 (mod 2v) ... ; tR: the following vector.
+        // sR: row R, terms p ≡ 0 … V−1 (mod 2V); tR: terms p ≡ V … 2V−1.
         TVec s0 = TSimd.Zero, s1 = TSimd.Zero, s2 = TSimd.Zero, s3 = TSimd.Zero, s4 = TSimd.Zero, s5 = TSimd.Zero, s6 = TSimd.Zero, s7 = TSimd.Zero;
         TVec t0 = TSimd.Zero, t1 = TSimd.Zero, t2 = TSimd.Zero, t3 = TSimd.Zero, t4 = TSimd.Zero, t5 = TSimd.Zero, t6 = TSimd.Zero, t7 = TSimd.Zero;
-        nint p = peel;
-        for (; p + 2 * v <= k; p += 2 * v)
+        ref float chunk = ref w;
+        nint p = 0;
+        for (; p + 2 * v <= k; p += 2 * v, chunk = ref Unsafe.Add(ref chunk, layout.MainChunk))
         {
             TVec x0 = TSimd.Load(ref x, p), x1 = TSimd.Load(ref x, p + v);
-            s0 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w0, p), s0); t0 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w0, p + v), t0);
-            s1 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w1, p), s1); t1 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w1, p + v), t1);
-            s2 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w2, p), s2); t2 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w2, p + v), t2);
-            s3 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w3, p), s3); t3 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w3, p + v), t3);
-            s4 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w4, p), s4); t4 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w4, p + v), t4);
-            s5 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w5, p), s5); t5 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w5, p + v), t5);
-            s6 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w6, p), s6); t6 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w6, p + v), t6);
-            s7 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w7, p), s7); t7 = TSimd.MultiplyAdd(x1, TSimd.Load(ref w7, p + v), t7);
+            s0 = TSimd.MultiplyAdd(x0, TSimd.Load(ref chunk, 0), s0); t0 = TSimd.MultiplyAdd(x1, TSimd.Load(ref chunk, v), t0);
+            s1 = TSimd.MultiplyAdd(x0, TSimd.Load(ref chunk, r1), s1); t1 = TSimd.MultiplyAdd(x1, TSimd.Load(ref chunk, r1 + v), t1);
+            s2 = TSimd.MultiplyAdd(x0, TSimd.Load(ref chunk, r2), s2); t2 = TSimd.MultiplyAdd(x1, TSimd.Load(ref chunk, r2 + v), t2);
+            s3 = TSimd.MultiplyAdd(x0, TSimd.Load(ref chunk, r3), s3); t3 = TSimd.MultiplyAdd(x1, TSimd.Load(ref chunk, r3 + v), t3);
+            s4 = TSimd.MultiplyAdd(x0, TSimd.Load(ref chunk, r4), s4); t4 = TSimd.MultiplyAdd(x1, TSimd.Load(ref chunk, r4 + v), t4);
+            s5 = TSimd.MultiplyAdd(x0, TSimd.Load(ref chunk, r5), s5); t5 = TSimd.MultiplyAdd(x1, TSimd.Load(ref chunk, r5 + v), t5);
+            s6 = TSimd.MultiplyAdd(x0, TSimd.Load(ref chunk, r6), s6); t6 = TSimd.MultiplyAdd(x1, TSimd.Load(ref chunk, r6 + v), t6);
+            s7 = TSimd.MultiplyAdd(x0, TSimd.Load(ref chunk, r7), s7); t7 = TSimd.MultiplyAdd(x1, TSimd.Load(ref chunk, r7 + v), t7);
         }
         if (p + v <= k)
         {
+            ref float vector = ref Unsafe.Add(ref w, layout.VectorStart);
+            nint q = layout.VectorRow;
             TVec x0 = TSimd.Load(ref x, p);
-            s0 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w0, p), s0); s1 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w1, p), s1);
-            s2 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w2, p), s2); s3 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w3, p), s3);
-            s4 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w4, p), s4); s5 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w5, p), s5);
-            s6 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w6, p), s6); s7 = TSimd.MultiplyAdd(x0, TSimd.Load(ref w7, p), s7);
+            s0 = TSimd.MultiplyAdd(x0, TSimd.Load(ref vector, 0), s0); s1 = TSimd.MultiplyAdd(x0, TSimd.Load(ref vector, q), s1);
+            s2 = TSimd.MultiplyAdd(x0, TSimd.Load(ref vector, 2 * q), s2); s3 = TSimd.MultiplyAdd(x0, TSimd.Load(ref vector, 3 * q), s3);
+            s4 = TSimd.MultiplyAdd(x0, TSimd.Load(ref vector, 4 * q), s4); s5 = TSimd.MultiplyAdd(x0, TSimd.Load(ref vector, 5 * q), s5);
+            s6 = TSimd.MultiplyAdd(x0, TSimd.Load(ref vector, 6 * q), s6); s7 = TSimd.MultiplyAdd(x0, TSimd.Load(ref vector, 7 * q), s7);
             p += v;
         }
 
-        c = Finish(TSimd.Sum(TSimd.Add(s0, t0)), ref x, ref w0, peel, p, k);
-        Unsafe.Add(ref c, 1) = Finish(TSimd.Sum(TSimd.Add(s1, t1)), ref x, ref w1, peel, p, k);
-        Unsafe.Add(ref c, 2) = Finish(TSimd.Sum(TSimd.Add(s2, t2)), ref x, ref w2, peel, p, k);
-        Unsafe.Add(ref c, 3) = Finish(TSimd.Sum(TSimd.Add(s3, t3)), ref x, ref w3, peel, p, k);
-        Unsafe.Add(ref c, 4) = Finish(TSimd.Sum(TSimd.Add(s4, t4)), ref x, ref w4, peel, p, k);
-        Unsafe.Add(ref c, 5) = Finish(TSimd.Sum(TSimd.Add(s5, t5)), ref x, ref w5, peel, p, k);
-        Unsafe.Add(ref c, 6) = Finish(TSimd.Sum(TSimd.Add(s6, t6)), ref x, ref w6, peel, p, k);
-        Unsafe.Add(ref c, 7) = Finish(TSimd.Sum(TSimd.Add(s7, t7)), ref x, ref w7, peel, p, k);
+        ref float xTail = ref Unsafe.Add(ref x, p);
+        ref float tail = ref Unsafe.Add(ref w, layout.TailStart);
+        nint terms = k - p, t = layout.TailRow;
+        c = Finish(TSimd.Sum(TSimd.Add(s0, t0)), ref xTail, ref tail, 0, terms);
+        Unsafe.Add(ref c, 1) = Finish(TSimd.Sum(TSimd.Add(s1, t1)), ref xTail, ref Unsafe.Add(ref tail, t), 0, terms);
+        Unsafe.Add(ref c, 2) = Finish(TSimd.Sum(TSimd.Add(s2, t2)), ref xTail, ref Unsafe.Add(ref tail, 2 * t), 0, terms);
+        Unsafe.Add(ref c, 3) = Finish(TSimd.Sum(TSimd.Add(s3, t3)), ref xTail, ref Unsafe.Add(ref tail, 3 * t), 0, terms);
+        Unsafe.Add(ref c, 4) = Finish(TSimd.Sum(TSimd.Add(s4, t4)), ref xTail, ref Unsafe.Add(ref tail, 4 * t), 0, terms);
+        Unsafe.Add(ref c, 5) = Finish(TSimd.Sum(TSimd.Add(s5, t5)), ref xTail, ref Unsafe.Add(ref tail, 5 * t), 0, terms);
+        Unsafe.Add(ref c, 6) = Finish(TSimd.Sum(TSimd.Add(s6, t6)), ref xTail, ref Unsafe.Add(ref tail, 6 * t), 0, terms);
+        Unsafe.Add(ref c, 7) = Finish(TSimd.Sum(TSimd.Add(s7, t7)), ref xTail, ref Unsafe.Add(ref tail, 7 * t), 0, terms);
     }
 
-    /// <summary>A dot product's vector sum plus its terms <c>[0, peel)</c> and <c>[p, k)</c>, which did not fill a vector.</summary>
+    /// <summary>A dot product's vector sum plus its terms <c>[p, k)</c>, which did not fill a vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Finish(float sum, ref float x, ref float w, nint peel, nint p, nint k)
+    private static float Finish(float sum, ref float x, ref float w, nint p, nint k)
     {
-        for (nint q = 0; q < peel; q++)
-        {
-            sum = SimdScalar.MultiplyAdd(Unsafe.Add(ref x, q), Unsafe.Add(ref w, q), sum);
-        }
         for (; p < k; p++)
         {
             sum = SimdScalar.MultiplyAdd(Unsafe.Add(ref x, p), Unsafe.Add(ref w, p), sum);
@@ -555,7 +623,7 @@ public static class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Finish<TSimd, TVec>(TVec accumulator, ref float x, ref float w, nint p, nint k)
         where TSimd : struct, ISimd<TVec> where TVec : struct
-        => Finish(TSimd.Sum(accumulator), ref x, ref w, 0, p, k);
+        => Finish(TSimd.Sum(accumulator), ref x, ref w, p, k);
 
     /// <summary>Stores the first <paramref name="valid"/> (at most 4) of four values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -21,21 +21,32 @@ namespace NetDsl.Kernels;
 /// (784-512-256-10, one core, best of 41 blocks, network against its predictor): batch 4 142 → 78 µs, batch 16
 /// 217 → 152, batch 64 692 → 611, batch 256 2,717 → 2,491.
 /// </para>
+/// <para>
+/// Batches of fewer than <see cref="Gemm.PanelMinRows"/> rows are matrix-vector products that read every weight once
+/// per sample; for them it keeps a second copy of <c>W</c>, its blocks of 8 rows interleaved so that each is one
+/// contiguous stream (why, and the figures, in <c>Gemm.DotLayout</c>). Together the two copies take twice the weights' size.
+/// </para>
 /// </remarks>
 public sealed unsafe class PackedWeights
 {
-    // Pinned (on the pinned object heap), so the address of the aligned start never moves.
+    // Pinned (on the pinned object heap), so the addresses of the aligned starts never move.
     private readonly float[] _buffer;
+    private readonly float[] _rowBlocks;
 
     /// <summary>Packs <paramref name="weights"/> <c>[outputs, inputs]</c> and <paramref name="bias"/> (<c>[outputs]</c>, or empty for none).</summary>
     /// <exception cref="ArgumentException">A length does not match the sizes.</exception>
     public PackedWeights(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int outputs, int inputs)
-        : this(weights, bias, outputs, inputs, SimdDispatch.ForPanels(outputs))
+        : this(weights, bias, outputs, inputs, SimdDispatch.ForPanels(outputs), SimdDispatch.BestForStreaming)
     {
     }
 
-    /// <summary>Packs for the kernel at a given width (tests; the public constructor packs for the width a product of this shape runs at).</summary>
+    /// <summary>Packs for the kernels at a given width (tests; the public constructor packs for the widths products of this shape run at).</summary>
     internal PackedWeights(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int outputs, int inputs, SimdWidth width)
+        : this(weights, bias, outputs, inputs, width, width)
+    {
+    }
+
+    private PackedWeights(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int outputs, int inputs, SimdWidth width, SimdWidth rowWidth)
     {
         Guard.Sizes(1, outputs, inputs);
         Guard.Length(weights.Length, outputs, inputs, nameof(weights), "outputs·inputs");
@@ -68,6 +79,9 @@ public sealed unsafe class PackedWeights
                 default: PanelGemm.PackAll<SimdScalar, float>(in job, Panels); break;
             }
         }
+        RowWidth = rowWidth;
+        _rowBlocks = GC.AllocateArray<float>(checked(outputs / 8 * 8 * inputs + 16), pinned: true);
+        Gemm.PackRowBlocks(weights, outputs, inputs, SimdDispatch.Lanes(rowWidth), RowBlocks);
     }
 
     /// <summary>Rows of the weights: the layer's outputs <c>n</c>.</summary>
@@ -87,4 +101,13 @@ public sealed unsafe class PackedWeights
 
     /// <summary>The first panel, 64-byte aligned.</summary>
     internal float* Panels => PackBuffer.Align64((float*)Unsafe.AsPointer(ref _buffer[0]));
+
+    /// <summary>The vector width the row blocks were interleaved for (the width of batches below <see cref="Gemm.PanelMinRows"/>).</summary>
+    internal SimdWidth RowWidth { get; }
+
+    /// <summary>
+    /// The whole blocks of 8 rows of <c>W</c>, each interleaved into one stream for the matrix-vector products of
+    /// batches below <see cref="Gemm.PanelMinRows"/> (<see cref="Gemm.PackRowBlocks"/>), 64-byte aligned.
+    /// </summary>
+    internal float* RowBlocks => PackBuffer.Align64((float*)Unsafe.AsPointer(ref _rowBlocks[0]));
 }

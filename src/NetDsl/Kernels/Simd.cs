@@ -50,6 +50,9 @@ internal static class SimdDispatch
     /// </summary>
     public static SimdWidth ForPanels(int n) =>
         n <= 16 && Best == SimdWidth.Vector512 ? SimdWidth.Vector256 : Best;
+
+    /// <summary>Floats in a vector of <paramref name="width"/>.</summary>
+    public static int Lanes(SimdWidth width) => width switch { SimdWidth.Vector512 => 16, SimdWidth.Vector256 => 8, SimdWidth.Vector128 => 4, _ => 1 };
 }
 
 /// <summary>

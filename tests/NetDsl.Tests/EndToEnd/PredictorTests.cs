@@ -215,7 +215,10 @@ public class PredictorTests
     {
         SimdWidth width = TestData.Width(widthName);
         var random = new Random(17);
-        foreach ((int m, int n, int k) in new[] { (4, 1, 1), (8, 32, 16), (9, 33, 17), (13, 65, 31), (21, 10, 100), (64, 128, 784), (5, 7, 3) })
+        // Below Gemm.PanelMinRows rows the product reads the interleaved row blocks: whole blocks of 8 rows and not, depths
+        // with and without whole chunks of 2V, a last single vector and leftover terms.
+        foreach ((int m, int n, int k) in new[] { (4, 1, 1), (8, 32, 16), (9, 33, 17), (13, 65, 31), (21, 10, 100), (64, 128, 784), (5, 7, 3),
+            (1, 8, 16), (1, 10, 100), (2, 33, 17), (3, 64, 784), (1, 128, 784), (1, 19, 37), (1, 16, 8), (2, 7, 5), (1, 8, 1) })
         {
             float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
             float[] expected = new float[m * n], actual = new float[m * n];
