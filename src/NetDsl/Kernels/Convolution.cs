@@ -505,10 +505,12 @@ public static class Convolution
             job.Bias = paddedBias;
             job.NegativeSlope = PanelGemm.NegativeSlope(activation);
 
+            // Threads split samples; with fewer samples than threads, each sample's chunks in parts.
             int threads = KernelPool.ThreadsFor(2L * 36 * g.InChannels * channels * job.Tiles * batch);
+            job.Parts = batch < threads ? Math.Min(job.Chunks, (threads + batch - 1) / batch) : 1;
             delegate*<void*, int, int, void> body = fused ? &ConvolutionWinograd.RunItems<TActivation> : &ConvolutionWinograd.RunItems<IdentityActivation>;
             PackBuffer.Get(ConvolutionWinograd.BufferLength(in job)); // the caller may claim no item this time and one next time: size its buffer now
-            KernelRange.Run(&job, body, batch, threads);
+            KernelRange.Run(&job, body, batch * job.Parts, threads);
         }
         if (!fused)
         {
