@@ -79,20 +79,24 @@ internal unsafe struct WinogradJob
 /// <para>
 /// Per sample: the sample is copied into a zero-bordered buffer with each channel split into quarters by the parity
 /// of row and column, so that the 36 inputs of every tile sit at fixed offsets from the tile's slot
-/// <c>th·(TW + 2) + tw</c> and one vector transforms 16 consecutive slots (tiles in lanes, 7 of every 9 slots used
-/// for the CNN's rows of 7 tiles, against 7 of 16 a row at a time); the input transform writes <c>V[36, C, slots]</c>.
-/// Then in chunks of 14 tiles (two rows of up to 7 tiles, the CNN's case; else 14 of a row, the last chunk shifted
-/// back to end on the row's end, its overlap recomputed with the same bits): the 36 products, the chunk's tiles × 2
-/// vectors of channels in registers (as <see cref="ConvolutionDirect"/>'s channel kernel), into <c>M[36, 14, O]</c>; the output transform
-/// with bias and ReLU / leaky ReLU into a staging copy of the sample's output in NHWC; finally that is transposed
-/// into NCHW. Measured on the CNN's second layer (batch 64, one core, by leaving steps out): ~18 µs a sample in the
-/// products (~85 % of the FMA peak; 56,448 FMAs of 16 lanes), ~4.5 in the input transform, ~1.3 the final transpose,
-/// ~30 in all against ~47 direct; per call, the filter transform ~4 µs (which shows at batch 1: ~33 µs).
+/// <c>th·(TW + 2) + tw</c> and one vector transforms 16 consecutive slots (tiles in lanes). Then chunk by chunk, 14
+/// tiles each (two rows of up to 7 tiles, the CNN's case: slots <c>[0, 7)</c> and <c>[9, 16)</c> of one vector; else
+/// 14 of a row, the last chunk shifted back to end on the row's end, its overlap recomputed with the same bits): the
+/// input transform of the chunk's vector of slots into <c>V[36, C, 16]</c>; the 36 products, the chunk's tiles × 2
+/// vectors of channels in registers (as <see cref="ConvolutionDirect"/>'s channel kernel), into <c>M[36, 14, O]</c>;
+/// the output transform with bias and ReLU / leaky ReLU into a staging copy of the chunk's outputs in NHWC; and its
+/// transpose into NCHW. Measured on the CNN's second layer at batch 1 (one core, perf shares of the whole network,
+/// filters transformed in advance by a <see cref="PackedConvolution"/>): ~16 µs in the products (near the FMA peak:
+/// 56,448 FMAs of 16 lanes), ~3.5 in the input transform, ~2 in the output transform, ~1 each in the padding and
+/// the transposes, ~24 in all (~30 before the transform went by chunks: the whole sample's <c>V</c>, 147 KB, did not
+/// stay in L1 or leave the next layer's weights in L2); per call without packed filters, the filter transform ~4 µs.
 /// </para>
 /// <para>
 /// Every output element is computed by one thread in one order whatever the batch and thread count: threads split
-/// samples. The transformed filters live in the caller's scratch and are rebuilt on every call (weights change
-/// between training steps); each thread's buffers are its <see cref="PackBuffer"/>.
+/// samples or, with fewer samples than threads, each sample's chunks in parts (each part pads the whole sample: ~1 µs,
+/// against ~24 for the CNN's layer; at batch 1 on two cores, best of 9, ~26 → ~17 µs). The transformed filters live in the
+/// caller's scratch and are rebuilt on every call (weights change between training steps) unless a
+/// <see cref="PackedConvolution"/> holds them; each thread's buffers are its <see cref="PackBuffer"/>.
 /// </para>
 /// </remarks>
 internal static unsafe class ConvolutionWinograd
