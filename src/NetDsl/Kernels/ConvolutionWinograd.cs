@@ -292,27 +292,28 @@ internal static unsafe class ConvolutionWinograd
         // vector loads of the freshly copied line could not be forwarded from its narrower stores.
         Vector512<int> evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         Vector512<int> odds = evens + Vector512<int>.One;
-        for (int c = 0; c < job.InChannels; c++)
+        for (int j = 0; j < half; j += 16)
         {
-            float* plane = padded + (nint)c * 4 * quarter;
-            for (int r = 0; r < rows; r++)
+            // The masks of this block of columns (one block for rows of up to 14 tiles), the same for every row.
+            Vector512<int> column = Vector512<int>.Indices + Vector512.Create(2 * j - padLeft);
+            Vector512<float> lowInside = InsideRow(column, width), highInside = InsideRow(column + Vector512.Create(16), width);
+            Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(half - j)).AsSingle();
+            for (int c = 0; c < job.InChannels; c++)
             {
-                int h = r - padTop;
-                bool inside = h >= 0 && h < job.InHeight;
-                float* from = x + ((nint)c * job.InHeight + h) * width - padLeft; // padded column j is from[j]
-                float* to = plane + (nint)(2 * (r & 1)) * quarter + (r >> 1) * half;
-                for (int j = 0; j < half; j += 16)
+                float* plane = padded + (nint)c * 4 * quarter + j;
+                for (int r = 0; r < rows; r++)
                 {
+                    int h = r - padTop;
                     Vector512<float> low = Vector512<float>.Zero, high = Vector512<float>.Zero;
-                    if (inside)
+                    if (h >= 0 && h < job.InHeight)
                     {
-                        Vector512<int> column = Vector512<int>.Indices + Vector512.Create(2 * j - padLeft);
-                        low = Avx512F.MaskLoad(from + 2 * j, InsideRow(column, width), Vector512<float>.Zero);
-                        high = Avx512F.MaskLoad(from + 2 * j + 16, InsideRow(column + Vector512.Create(16), width), Vector512<float>.Zero);
+                        float* from = x + ((nint)c * job.InHeight + h) * width - padLeft + 2 * j; // padded column 2j + i is from[i]
+                        low = Avx512F.MaskLoad(from, lowInside, Vector512<float>.Zero);
+                        high = Avx512F.MaskLoad(from + 16, highInside, Vector512<float>.Zero);
                     }
-                    Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(half - j)).AsSingle();
-                    Avx512F.MaskStore(to + j, mask, Avx512F.PermuteVar16x32x2(low, evens, high));
-                    Avx512F.MaskStore(to + quarter + j, mask, Avx512F.PermuteVar16x32x2(low, odds, high));
+                    float* to = plane + (nint)(2 * (r & 1)) * quarter + (r >> 1) * half;
+                    Avx512F.MaskStore(to, mask, Avx512F.PermuteVar16x32x2(low, evens, high));
+                    Avx512F.MaskStore(to + quarter, mask, Avx512F.PermuteVar16x32x2(low, odds, high));
                 }
             }
         }
