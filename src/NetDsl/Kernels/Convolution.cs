@@ -508,7 +508,7 @@ public static class Convolution
 
             // Threads split samples; with fewer samples than threads, each sample's chunks in parts. Whether to split
             // is judged on the direct convolution's FLOP, as for RunDirect: the products' 36·C·O multiply-adds a tile
-            // leave out the padding and transforms, a third of the time, and the CNN's second layer at batch 1 (~24 µs,
+            // leave out the padding and transforms, a third of the time, and the CNN's second layer at batch 1 (~25 µs,
             // 1.8 MFLOP of products) stayed on one thread.
             int threads = KernelPool.ThreadsFor(2L * g.KernelHeight * g.KernelWidth * g.InChannels * channels * g.OutHeight * g.OutWidth * batch);
             job.Parts = batch < threads ? Math.Min(job.Chunks, (threads + batch - 1) / batch) : 1;

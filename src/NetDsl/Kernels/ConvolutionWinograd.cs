@@ -87,14 +87,15 @@ internal unsafe struct WinogradJob
 /// the output transform with bias and ReLU / leaky ReLU into a staging copy of the chunk's outputs in NHWC; and its
 /// transpose into NCHW. Measured on the CNN's second layer at batch 1 (one core, perf shares of the whole network,
 /// filters transformed in advance by a <see cref="PackedConvolution"/>): ~16 µs in the products (near the FMA peak:
-/// 56,448 FMAs of 16 lanes), ~3.5 in the input transform, ~2 in the output transform, ~1 each in the padding and
-/// the transposes, ~24 in all (~30 before the transform went by chunks: the whole sample's <c>V</c>, 147 KB, did not
-/// stay in L1 or leave the next layer's weights in L2); per call without packed filters, the filter transform ~4 µs.
+/// 56,448 FMAs of 16 lanes), ~3.5 in the input transform, ~2 in the output transform, under 1 each in the padding
+/// and the transposes, ~25 in all (~29 when each padded row went through a line buffer, the input transform ran one
+/// row of <c>Bᵀ</c> at a time and the whole sample's <c>V</c>, 147 KB rather than 36, was transformed before any
+/// product); per call without packed filters, the filter transform ~4 µs.
 /// </para>
 /// <para>
 /// Every output element is computed by one thread in one order whatever the batch and thread count: threads split
 /// samples or, with fewer samples than threads, each sample's chunks in parts (each part pads the whole sample: ~1 µs,
-/// against ~24 for the CNN's layer; at batch 1 on two cores, best of 9, ~26 → ~17 µs). The transformed filters live in the
+/// against ~25 for the CNN's layer; at batch 1 on two cores, best of 9, ~26 → ~17 µs). The transformed filters live in the
 /// caller's scratch and are rebuilt on every call (weights change between training steps) unless a
 /// <see cref="PackedConvolution"/> holds them; each thread's buffers are its <see cref="PackBuffer"/>.
 /// </para>
