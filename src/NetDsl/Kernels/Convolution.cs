@@ -81,7 +81,8 @@ public readonly record struct Conv2DGeometry(
 /// order (direct), which depends on the batch size only. With im2col, threads split a product's blocks of rows and
 /// column panels (<see cref="PanelGemm"/>); the direct convolution splits samples (or, with fewer samples than
 /// threads, each sample's rows) for the forward pass and the input gradient, and blocks of taps for the weight
-/// gradient, through <see cref="KernelRange"/>. Measured on the Fashion-MNIST CNN (this machine, shared, best of 31):
+/// gradient, through <see cref="KernelRange"/>; the Winograd forward pass splits samples (or each sample's chunks of
+/// tiles). Measured on the Fashion-MNIST CNN (this machine, shared, best of 31):
 /// batch-64 inference 11,400 → 16,000 samples/s at one thread and 29,700 at two; training 3,590 → 4,760 at one
 /// thread and 8,470 at two.
 /// </para>
@@ -476,7 +477,7 @@ public static class Convolution
 
     /// <summary>
     /// <c>y = act(conv(x, w) + bias)</c> by <see cref="ConvolutionWinograd"/>: transforms the filters into
-    /// <paramref name="scratch"/>, then splits the samples across threads.
+    /// <paramref name="scratch"/> (unless <paramref name="packed"/> holds them), then splits the samples, or a sample's chunks of tiles, across threads.
     /// </summary>
     private static unsafe void RunWinograd<TActivation>(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         in Conv2DGeometry g, int batch, Span<float> scratch, TActivation activation, PackedConvolution? packed)
@@ -505,10 +506,15 @@ public static class Convolution
             job.Bias = paddedBias;
             job.NegativeSlope = PanelGemm.NegativeSlope(activation);
 
-            int threads = KernelPool.ThreadsFor(2L * 36 * g.InChannels * channels * job.Tiles * batch);
+            // Threads split samples; with fewer samples than threads, each sample's chunks in parts. Whether to split
+            // is judged on the direct convolution's FLOP, as for RunDirect: the products' 36·C·O multiply-adds a tile
+            // leave out the padding and transforms, a third of the time, and the CNN's second layer at batch 1 (~25 µs,
+            // 1.8 MFLOP of products) stayed on one thread.
+            int threads = KernelPool.ThreadsFor(2L * g.KernelHeight * g.KernelWidth * g.InChannels * channels * g.OutHeight * g.OutWidth * batch);
+            job.Parts = batch < threads ? Math.Min(job.Chunks, (threads + batch - 1) / batch) : 1;
             delegate*<void*, int, int, void> body = fused ? &ConvolutionWinograd.RunItems<TActivation> : &ConvolutionWinograd.RunItems<IdentityActivation>;
             PackBuffer.Get(ConvolutionWinograd.BufferLength(in job)); // the caller may claim no item this time and one next time: size its buffer now
-            KernelRange.Run(&job, body, batch, threads);
+            KernelRange.Run(&job, body, batch * job.Parts, threads);
         }
         if (!fused)
         {

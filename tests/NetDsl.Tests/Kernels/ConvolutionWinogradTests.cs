@@ -88,7 +88,9 @@ public class ConvolutionWinogradTests
         using var kernelThreads = KernelThreads.Hold();
         var random = new Random(23);
         var odd = new Conv2DGeometry(12, 9, 11, 32, 5, 5, PadTop: 2, PadLeft: 1, PadBottom: 2, PadRight: 2);
-        foreach (Conv2DGeometry g in new[] { CnnLayer2, odd })
+        // Rows of 19 tiles: two chunks a row, the second shifted back; at batch 1 threads split a sample's chunks.
+        var wide = new Conv2DGeometry(20, 6, 40, 32, 5, 5, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1);
+        foreach (Conv2DGeometry g in new[] { CnnLayer2, odd, wide })
         {
             foreach (int batch in new[] { 1, 4, 7 })
             {

@@ -20,6 +20,7 @@ public class PoolingTests
         { "2x2/2", new(3, 8, 6, 2, 2, 2, 2), 3 },
         { "2x2/2 odd", new(2, 7, 9, 2, 2, 2, 2), 1 },
         { "2x2/2 14x14", new(3, 14, 14, 2, 2, 2, 2), 3 },
+        { "2x2/2 16 wide (rows of 8, two a vector)", new(2, 6, 16, 2, 2, 2, 2), 2 },
         { "2x2/2 wide", new(2, 5, 27, 2, 2, 2, 2), 1 },
         { "2x2/2 28 wide", new(3, 6, 28, 2, 2, 2, 2), 2 },
         { "2x2/2 41 wide", new(2, 5, 41, 2, 2, 2, 2), 2 },
@@ -81,7 +82,7 @@ public class PoolingTests
         int[] argmax = new int[4];
         Pooling.MaxPool2DForward(new float[16], y, argmax, g, 1);
         Assert.Equal([0, 2, 8, 10], argmax);
-        var wide = new Pool2DGeometry(1, 2, 14, 2, 2, 2, 2); // the vectorized path, 7 outputs: 4 + an overlapping 4
+        var wide = new Pool2DGeometry(1, 2, 14, 2, 2, 2, 2); // the vectorized paths, 7 outputs: half a vector of row pairs (AVX-512), else 4 + an overlapping 4
         y = new float[7];
         argmax = new int[7];
         Pooling.MaxPool2DForward(new float[28], y, argmax, wide, 1);
@@ -110,7 +111,7 @@ public class PoolingTests
     public void NaNWinsAndPropagatesAsInPyTorch()
     {
         // PyTorch takes a candidate if it is greater or NaN: the last NaN of a window wins. The vectorized 2x2
-        // paths (8 and 16 windows) and the general path (3x3) see windows with no, one and two NaNs.
+        // paths (row pairs or 8 windows, and 16) and the general path (3x3) see windows with no, one and two NaNs.
         foreach (var g in new[] { new Pool2DGeometry(1, 2, 16, 2, 2, 2, 2), new Pool2DGeometry(1, 2, 32, 2, 2, 2, 2), new Pool2DGeometry(1, 3, 24, 3, 3, 1, 3) })
         {
             float[] x = TestData.Uniform(new Random(7), g.InputSize);
