@@ -261,9 +261,7 @@ public static class Convolution
     /// layer (K = 400) is the other way round (11 ms against 17 ms).
     /// </summary>
     internal static bool DotsForWeightGradient(int depth, SimdWidth width)
-        => depth < 2 * Lanes(width);
-
-    private static int Lanes(SimdWidth width) => width switch { SimdWidth.Vector512 => 16, SimdWidth.Vector256 => 8, SimdWidth.Vector128 => 4, _ => 1 };
+        => depth < 2 * SimdDispatch.Lanes(width);
 
     /// <summary><c>destination[c, r] = source[r, c]</c> for <c>source[rows, columns]</c>, in 8×8 blocks that stay in L1.</summary>
     private static void Transpose(ReadOnlySpan<float> source, Span<float> destination, int rows, int columns)
@@ -299,7 +297,7 @@ public static class Convolution
     /// </summary>
     internal static bool PositionMajor(int channels, int columns, SimdWidth width)
     {
-        int panel = 2 * Lanes(width);
+        int panel = 2 * SimdDispatch.Lanes(width);
         static double Fill(int size, int block) => (double)size / ((size + block - 1) / block * block);
         double channelRows = Fill(channels, PanelGemm.MR) * Fill(columns, panel);
         double positionRows = Fill(columns, PanelGemm.MR) * Fill(channels, panel);
@@ -623,7 +621,7 @@ public static class Convolution
         in Conv2DGeometry g, int batch, Span<float> scratch, SimdWidth width)
     {
         int depth = Depth(in g), channels = g.OutChannels, positions = g.OutHeight * g.OutWidth;
-        int lanes = Lanes(width), stride = (channels + lanes - 1) / lanes * lanes;
+        int lanes = SimdDispatch.Lanes(width), stride = (channels + lanes - 1) / lanes * lanes;
         fixed (float* px = x, pdz = outputGradient, ps = scratch, pw = weightGradient)
         {
             var job = new DirectJob { X = px, Y = pdz, Weights = ps, Batch = batch };
@@ -682,7 +680,7 @@ public static class Convolution
                 ConvolutionDirect.PackWeights(weight, ps, channels, depth, width, flipTransposed, g.KernelHeight * g.KernelWidth);
             }
             job.PositionLanes = positionLanes;
-            if (positionLanes && flatLanes && g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutHeight * g.OutWidth >= Lanes(width))
+            if (positionLanes && flatLanes && g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutHeight * g.OutWidth >= SimdDispatch.Lanes(width))
             {
                 ConvolutionDirect.PrepareFlat(ref job, in g);
             }

@@ -99,8 +99,6 @@ internal static unsafe partial class ConvolutionDirect
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    private static int Lanes(SimdWidth width) => width switch { SimdWidth.Vector512 => 16, SimdWidth.Vector256 => 8, SimdWidth.Vector128 => 4, _ => 1 };
-
     /// <summary>
     /// Fills <paramref name="job"/>'s shape and <see cref="DirectJob.Offsets"/> for <paramref name="g"/> (the pointers to
     /// data are the caller's): <c>offset(c, kh, kw) = (c·PH + kh·dh)·row + ((kw·dw) mod sw)·phase + (kw·dw) / sw</c>.
@@ -172,7 +170,7 @@ internal static unsafe partial class ConvolutionDirect
     public static void PackWeights(ReadOnlySpan<float> weight, float* packed, int channels, int depth, SimdWidth width,
         bool flipTransposed = false, int kernelArea = 1)
     {
-        int lanes = Lanes(width);
+        int lanes = SimdDispatch.Lanes(width);
         fixed (float* w = weight)
         {
             for (int o0 = 0; o0 < channels; o0 += 2 * lanes)

@@ -16,7 +16,7 @@ internal static unsafe partial class ConvolutionDirect
     /// <summary>Items of a weight-gradient job: blocks of output channels × groups of <see cref="TilePositions"/> taps.</summary>
     public static int WeightGradientItems(in DirectJob job, SimdWidth width)
     {
-        int lanes = Lanes(width), blocks = 0;
+        int lanes = SimdDispatch.Lanes(width), blocks = 0;
         for (int o0 = 0; o0 < job.OutChannels; o0 += 2 * lanes)
         {
             blocks++;
