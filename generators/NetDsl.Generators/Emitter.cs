@@ -397,7 +397,7 @@ internal static class Emitter
         if (packsDense)
         {
             w.WriteLine("/// <summary>");
-            w.WriteLine("/// Each dense layer's weights packed for the batched kernel, or null to pack on every call. Set only on the private copy");
+            w.WriteLine("/// Each dense layer's weights packed for its kernels, or null to pack on every call. Set only on the private copy");
             w.WriteLine("/// a <see cref=\"Predictor\"/> owns: a network you hold can have its <see cref=\"Parameters\"/> written at any time.");
             w.WriteLine("/// </summary>");
             w.WriteLine("private global::NetDsl.Kernels.PackedWeights?[]? _packedWeights;");
@@ -406,7 +406,7 @@ internal static class Emitter
         w.WriteLine("/// <summary>");
         w.WriteLine("/// Makes an inference-only snapshot of this network: its parameters and state as they are now" + (packs ? ", with" : "."));
         if (packsDense)
-            w.WriteLine("/// each dense layer's weights packed once into the layout of the batched kernel" + (packsConvolutions ? " and" : ","));
+            w.WriteLine("/// each dense layer's weights packed once into the layouts of its batched and matrix-vector kernels" + (packsConvolutions ? " and" : ","));
         if (packsConvolutions)
             w.WriteLine("/// each Winograd convolution's filters transformed once,");
         if (packs)

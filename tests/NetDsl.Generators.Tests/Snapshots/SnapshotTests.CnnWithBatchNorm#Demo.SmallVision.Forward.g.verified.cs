@@ -78,14 +78,14 @@ namespace Demo
         }
 
         /// <summary>
-        /// Each dense layer's weights packed for the batched kernel, or null to pack on every call. Set only on the private copy
+        /// Each dense layer's weights packed for its kernels, or null to pack on every call. Set only on the private copy
         /// a <see cref="Predictor"/> owns: a network you hold can have its <see cref="Parameters"/> written at any time.
         /// </summary>
         private global::NetDsl.Kernels.PackedWeights?[]? _packedWeights;
 
         /// <summary>
         /// Makes an inference-only snapshot of this network: its parameters and state as they are now, with
-        /// each dense layer's weights packed once into the layout of the batched kernel,
+        /// each dense layer's weights packed once into the layouts of its batched and matrix-vector kernels,
         /// work <see cref="Forward"/> does again on every call.
         /// Later changes to this network (training, loading weights, writing <see cref="Parameters"/>) do not reach the
         /// snapshot: make a new one after them.
