@@ -47,6 +47,13 @@ internal unsafe struct PanelJob
     /// at small batches. A block then runs row tiles outermost, so each block of rows of A is read once.
     /// </summary>
     public bool TransposedC;
+    /// <summary>
+    /// The panels are all packed in advance (<see cref="Packed"/> is set, a last panel at most half full at half width:
+    /// <see cref="PanelGemm.PackAll{TSimd, TVec}(in PanelJob, float*, bool)"/>) and a block runs row tiles outermost, as for
+    /// <see cref="TransposedC"/>, but <c>c</c> is stored as it is: the weight gradient <c>dW = dzᵀ · x</c> of
+    /// <see cref="Gemm.MultiplyTransposedA(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int)"/>.
+    /// </summary>
+    public bool RowsOuter;
 }
 
 /// <summary>
@@ -175,15 +182,24 @@ internal static unsafe class PanelGemm
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
         int nr = 2 * TSimd.Count;
-        if (job.TransposedC)
+        if (job.TransposedC || job.RowsOuter)
         {
-            // A is the large operand here (a layer's weights), the few packed panels the small one (the batch): row
-            // tiles outermost read each row of A once, from memory, while the panels stay in L2.
+            // Transposed: A is the large operand here (a layer's weights), the few packed panels the small one (the
+            // batch): row tiles outermost read each row of A once, from memory, while the panels stay in L2.
+            // Rows outer: each block of rows of c is written whole, left to right, while its rows of A stay in L1.
             for (int i = rowStart; i < rowEnd; i += MR)
             {
                 for (int panel = panelStart; panel < panelEnd; panel++)
                 {
-                    Tile<TSimd, TVec, TActivation>(in job, job.Packed + panel * job.PackedStride, i, panel * nr);
+                    float* data = job.Packed + panel * job.PackedStride;
+                    if (job.RowsOuter && IsHalfPanel<TSimd, TVec>(job.N, panel * nr))
+                    {
+                        Tile<Simd256, Vector256<float>, TActivation>(in job, data, i, panel * nr);
+                    }
+                    else
+                    {
+                        Tile<TSimd, TVec, TActivation>(in job, data, i, panel * nr);
+                    }
                 }
             }
             return;
@@ -191,7 +207,7 @@ internal static unsafe class PanelGemm
         for (int panel = panelStart; panel < panelEnd; panel++)
         {
             int j = panel * nr;
-            if (typeof(TSimd) == typeof(Simd512) && job.Packed == null && job.N - j <= Simd256.Count * 2)
+            if (job.Packed == null && IsHalfPanel<TSimd, TVec>(job.N, j))
             {
                 // A last panel at most half full runs at Vector256, two vectors of 8 instead of 16, rather than
                 // multiply-adding columns of zeros: each element is the same sum in the same order. MLP-M's weight
@@ -228,17 +244,33 @@ internal static unsafe class PanelGemm
         => (PackLength<TSimd, TVec>(k) + 15) & ~15;
 
     /// <summary>
+    /// Whether the panel at column <paramref name="j"/> of a product <paramref name="n"/> columns wide runs at
+    /// <see cref="Simd256"/>: a last panel at most half full of a <see cref="Simd512"/> product.
+    /// </summary>
+    private static bool IsHalfPanel<TSimd, TVec>(int n, int j) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => typeof(TSimd) == typeof(Simd512) && n - j <= Simd256.Count * 2;
+
+    /// <summary>
     /// Packs every column panel of the job's <c>B</c> and bias into <paramref name="destination"/> (64-byte aligned),
     /// panel <c>q</c> at <c>destination + q·</c><see cref="PackedStride{TSimd, TVec}"/>: the layout <see cref="RunBlock{TSimd, TVec, TActivation}"/> reads
-    /// from <see cref="PanelJob.Packed"/>, and the same values it would pack on the way.
+    /// from <see cref="PanelJob.Packed"/>, and the same values it would pack on the way. With
+    /// <paramref name="halfLastPanel"/> (for <see cref="PanelJob.RowsOuter"/> jobs), a last panel at most half full is
+    /// packed at <see cref="Simd256"/>, the width it runs at.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackAll<TSimd, TVec>(in PanelJob job, float* destination) where TSimd : struct, ISimd<TVec> where TVec : struct
+    public static void PackAll<TSimd, TVec>(in PanelJob job, float* destination, bool halfLastPanel = false) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         int nr = 2 * TSimd.Count, stride = PackedStride<TSimd, TVec>(job.K);
         for (int panel = 0, count = PanelCount<TSimd, TVec>(job.N); panel < count; panel++)
         {
-            Pack<TSimd, TVec>(in job, panel * nr, destination + (nint)panel * stride);
+            if (halfLastPanel && IsHalfPanel<TSimd, TVec>(job.N, panel * nr))
+            {
+                Pack<Simd256, Vector256<float>>(in job, panel * nr, destination + (nint)panel * stride);
+            }
+            else
+            {
+                Pack<TSimd, TVec>(in job, panel * nr, destination + (nint)panel * stride);
+            }
         }
     }
 

@@ -294,6 +294,43 @@ public class GemmTests
     }
 
     [Theory, MemberData(nameof(Widths))]
+    public void WeightGradientsMatchReferenceOnAnyThreadsInBothOrders(string widthName)
+    {
+        using var kernelThreads = KernelThreads.Hold();
+        // aᵀ·b packs every panel of b first and runs row tiles outermost when the panels fit in 512 KB (MLP-M's
+        // 512 × 784 at depth 64, with its half-empty last panel; 37 × 100 with an edge row tile), else panel by panel
+        // (depth 3000): against the reference, and the same bits on 1 to 3 threads.
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(13);
+        foreach (var (m, n, k) in new[] { (512, 784, 64), (37, 100, 64), (24, 300, 3000) })
+        {
+            float[] aTN = TestData.Uniform(random, k * m), b = TestData.Uniform(random, k * n);
+            float[] Run(int threads)
+            {
+                int saved = KernelOptions.MaxThreads;
+                try
+                {
+                    KernelOptions.MaxThreads = threads;
+                    float[] c = new float[m * n];
+                    Gemm.MultiplyTransposedAAt(aTN, b, c, m, n, k, width);
+                    return c;
+                }
+                finally
+                {
+                    KernelOptions.MaxThreads = saved;
+                }
+            }
+
+            float[] one = Run(1);
+            Assert.Equal(one, Run(2));
+            Assert.Equal(one, Run(3));
+            double[] expected = ScalarReference.MatMulTransposedA(ScalarReference.ToDouble(aTN), ScalarReference.ToDouble(b), m, n, k);
+            double[] terms = ScalarReference.MatMulTransposedA(Abs(aTN), Abs(b), m, n, k);
+            TestData.Near(expected, one, i => Bound(k, terms[i]), $"aᵀ·b m={m} n={n} k={k} {width}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
     public void NarrowProductsSplitByRowsGiveBitIdenticalResults(string widthName)
     {
         using var kernelThreads = KernelThreads.Hold();
