@@ -132,6 +132,14 @@ internal static unsafe class PanelGemm
         int groups = (panels + panelsPerGroup - 1) / panelsPerGroup;
         int rowBlocks = groups >= 2 * threads ? 1 : Math.Min(rowTiles, (2 * threads + groups - 1) / groups);
         groups = Math.Min(groups, KernelPool.MaxItems / rowBlocks);
+        if (job.RowsOuter && rowTiles >= 2 * threads)
+        {
+            // Its panels are all packed already, so blocks of whole rows cost no extra packing: each thread writes
+            // contiguous rows of c (a weight gradient's rows, which an optimizer's share of the parameters then reads)
+            // and its rows of A stay in its L1 across all the panels.
+            groups = 1;
+            rowBlocks = Math.Min(rowTiles, 4 * threads);
+        }
         // Which items the caller claims depends on timing: it may claim none of this product today and one tomorrow.
         // Size its packing buffer now, so a later claim never allocates on the calling thread.
         if (job.Packed == null)

@@ -298,12 +298,14 @@ public class GemmTests
     {
         using var kernelThreads = KernelThreads.Hold();
         // aᵀ·b packs every panel of b first and runs row tiles outermost when the panels fit in 512 KB (MLP-M's
-        // 512 × 784 at depth 64, with its half-empty last panel; 37 × 100 with an edge row tile), else panel by panel
-        // (depth 3000): against the reference, and the same bits on 1 to 3 threads.
+        // 512 × 784 at depth 64, with its half-empty last panel; 37 × 300 with an edge row tile, shared by blocks of
+        // rows on 2 threads and by groups of panels on 3), else panel by panel (depth 3000): against the reference,
+        // and the same bits on 1 to 3 threads.
         SimdWidth width = TestData.Width(widthName);
         var random = new Random(13);
-        foreach (var (m, n, k) in new[] { (512, 784, 64), (37, 100, 64), (24, 300, 3000) })
+        foreach (var (m, n, k) in new[] { (512, 784, 64), (37, 300, 128), (24, 300, 3000) })
         {
+            Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
             float[] aTN = TestData.Uniform(random, k * m), b = TestData.Uniform(random, k * n);
             float[] Run(int threads)
             {
