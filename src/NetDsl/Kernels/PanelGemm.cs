@@ -132,11 +132,12 @@ internal static unsafe class PanelGemm
         int groups = (panels + panelsPerGroup - 1) / panelsPerGroup;
         int rowBlocks = groups >= 2 * threads ? 1 : Math.Min(rowTiles, (2 * threads + groups - 1) / groups);
         groups = Math.Min(groups, KernelPool.MaxItems / rowBlocks);
-        if (job.RowsOuter && rowTiles >= 2 * threads)
+        if ((job.RowsOuter || job.TransposedC) && rowTiles >= 2 * threads)
         {
-            // Its panels are all packed already, so blocks of whole rows cost no extra packing: each thread writes
-            // contiguous rows of c (a weight gradient's rows, which an optimizer's share of the parameters then reads)
-            // and its rows of A stay in its L1 across all the panels.
+            // Its panels are all packed already, so blocks of whole rows cost no extra packing: each thread reads its
+            // own rows of A once (transposed: its share of a layer's weights, not all of them for its panels) and
+            // keeps them in its L1 across all the panels, and writes contiguous rows of c (a weight gradient's rows,
+            // which an optimizer's share of the parameters then reads).
             groups = 1;
             rowBlocks = Math.Min(rowTiles, 4 * threads);
         }
