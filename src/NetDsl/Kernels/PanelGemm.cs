@@ -115,7 +115,10 @@ internal static unsafe class PanelGemm
     /// row tiles by a group of column panels: whole panels (each packed once) when there are at least two per thread,
     /// else each panel also cut into blocks of rows (each block packs the panel again, a cost of <c>k·NR</c> copies
     /// against its tiles' <c>k·MR·NR</c> FMAs), so that a product with one or two panels, such as a 10-class output
-    /// layer, is shared too. Each element of <c>c</c> is computed by one thread in one order whatever the grid.
+    /// layer, is shared too. A job whose panels are all packed in advance and that runs row tiles outermost
+    /// (<see cref="PanelJob.TransposedC"/>, <see cref="PanelJob.RowsOuter"/>) is cut into blocks of whole rows alone when
+    /// it has at least two row tiles per thread. Each element of <c>c</c> is computed by one thread in one order
+    /// whatever the grid.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TSimd, TVec, TActivation>(in PanelJob job, int threads)
