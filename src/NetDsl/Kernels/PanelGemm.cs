@@ -63,7 +63,8 @@ internal unsafe struct PanelJob
 /// <para>
 /// The columns of <c>c</c> are cut into panels of <c>NR = 2</c> vectors (32 floats at Vector512). Each panel of B,
 /// <c>B[0..k, j..j+NR]</c>, is first copied ("packed") into a contiguous, 64-byte-aligned buffer, <c>k</c> rows of
-/// <c>NR</c> floats behind the panel's <c>NR</c> bias values, zero-padded past column <c>n</c>. The micro-kernel then
+/// <c>NR</c> floats behind the panel's <c>NR</c> bias values, zero-padded past column <c>n</c>; a whole panel of a
+/// row-major B without bias is read where it is stored instead (<see cref="ReadsInPlace{TSimd, TVec}"/>). The micro-kernel then
 /// computes a tile of <c>MR = 8</c> rows × <c>NR</c> columns of <c>c</c> in 16 vector registers: for each <c>p</c> it
 /// loads the two vectors <c>B[p, j..j+NR]</c> (aligned, consecutive) and broadcasts the eight <c>A(i..i+8, p)</c> into
 /// 16 FMAs. Sixteen independent accumulators cover the FMA latency; 10 loads per 16 FMAs stay under the load ports'
