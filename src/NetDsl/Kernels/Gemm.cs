@@ -164,7 +164,13 @@ public static class Gemm
         // aᵀ[i,p] = a[p,i] is at p·m + i; b[p,j] at p·n + j.
         if (m >= PanelMinRows && n > 0)
         {
-            Panels(a, 1, m, b, n, 1, [], c, m, n, k, new IdentityActivation(), width);
+            switch (width)
+            {
+                case SimdWidth.Vector512: WeightGradient<Simd512, Vector512<float>>(a, b, c, m, n, k); break;
+                case SimdWidth.Vector256: WeightGradient<Simd256, Vector256<float>>(a, b, c, m, n, k); break;
+                case SimdWidth.Vector128: WeightGradient<Simd128, Vector128<float>>(a, b, c, m, n, k); break;
+                default: WeightGradient<SimdScalar, float>(a, b, c, m, n, k); break;
+            }
             return;
         }
         Axpy(a, aRowStride: 1, aDepthStride: m, b, c, m, n, k, width);
@@ -235,6 +241,41 @@ public static class Gemm
                 NegativeSlope = PanelGemm.NegativeSlope(activation),
             };
             RunJob<TSimd, TVec, TActivation>(in job, c, n, activation);
+        }
+    }
+
+    /// <summary>Most floats of packed panels a weight gradient packs in advance (512 KB, a quarter of one core's L2).</summary>
+    private const int RowsOuterPackedFloats = 1 << 17;
+
+    /// <summary>
+    /// <c>c[m,n] = a[k,m]ᵀ · b[k,n]</c> by <see cref="PanelGemm"/>: when the panels of <c>b</c> fit in
+    /// <see cref="RowsOuterPackedFloats"/>, all packed first and row tiles outermost (<see cref="PanelJob.RowsOuter"/>),
+    /// else panel by panel. Same bits either way: each element is the same sum from the same packed values.
+    /// </summary>
+    /// <remarks>
+    /// Panel by panel, each tile reads its <c>MR</c> columns of <c>a</c> from L2 and writes <c>MR</c> pieces of rows of
+    /// <c>c</c> a row of <c>c</c> apart; rows outermost, those columns of <c>a</c> stay in L1 for the whole block of
+    /// rows, whose rows of <c>c</c> are written left to right. MLP-M's weight gradient 512 × 784 at depth 64, measured
+    /// inside its training step (one core, best of 400 steps, 4 runs alternated): 475–486 → 462–463 µs; 256 × 512:
+    /// 152.1–153.1 → 151.4–151.6 µs.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void WeightGradient<TSimd, TVec>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k)
+        where TSimd : struct, ISimd<TVec> where TVec : struct
+    {
+        int stride = PanelGemm.PackedStride<TSimd, TVec>(k);
+        long packedFloats = (long)PanelGemm.PanelCount<TSimd, TVec>(n) * stride;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            var job = new PanelJob { A = pa, B = pb, C = pc, M = m, N = n, K = k, ARowStride = 1, ADepthStride = m, BDepthStride = n, BColumnStride = 1 };
+            if (packedFloats <= RowsOuterPackedFloats)
+            {
+                job.Packed = PackBuffer.Get((int)packedFloats);
+                job.PackedStride = stride;
+                job.RowsOuter = true;
+                PanelGemm.PackAll<TSimd, TVec>(in job, job.Packed, halfLastPanel: true);
+            }
+            RunJob<TSimd, TVec, IdentityActivation>(in job, c, n, new IdentityActivation());
         }
     }
 

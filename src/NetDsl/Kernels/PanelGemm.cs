@@ -47,6 +47,13 @@ internal unsafe struct PanelJob
     /// at small batches. A block then runs row tiles outermost, so each block of rows of A is read once.
     /// </summary>
     public bool TransposedC;
+    /// <summary>
+    /// The panels are all packed in advance (<see cref="Packed"/> is set, a last panel at most half full at half width:
+    /// <see cref="PanelGemm.PackAll{TSimd, TVec}(in PanelJob, float*, bool)"/>) and a block runs row tiles outermost, as for
+    /// <see cref="TransposedC"/>, but <c>c</c> is stored as it is: the weight gradient <c>dW = dzᵀ · x</c> of
+    /// <see cref="Gemm.MultiplyTransposedA(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int)"/>.
+    /// </summary>
+    public bool RowsOuter;
 }
 
 /// <summary>
@@ -56,7 +63,8 @@ internal unsafe struct PanelJob
 /// <para>
 /// The columns of <c>c</c> are cut into panels of <c>NR = 2</c> vectors (32 floats at Vector512). Each panel of B,
 /// <c>B[0..k, j..j+NR]</c>, is first copied ("packed") into a contiguous, 64-byte-aligned buffer, <c>k</c> rows of
-/// <c>NR</c> floats behind the panel's <c>NR</c> bias values, zero-padded past column <c>n</c>. The micro-kernel then
+/// <c>NR</c> floats behind the panel's <c>NR</c> bias values, zero-padded past column <c>n</c>; a whole panel of a
+/// row-major B without bias is read where it is stored instead (<see cref="ReadsInPlace{TSimd, TVec}"/>). The micro-kernel then
 /// computes a tile of <c>MR = 8</c> rows × <c>NR</c> columns of <c>c</c> in 16 vector registers: for each <c>p</c> it
 /// loads the two vectors <c>B[p, j..j+NR]</c> (aligned, consecutive) and broadcasts the eight <c>A(i..i+8, p)</c> into
 /// 16 FMAs. Sixteen independent accumulators cover the FMA latency; 10 loads per 16 FMAs stay under the load ports'
@@ -108,7 +116,10 @@ internal static unsafe class PanelGemm
     /// row tiles by a group of column panels: whole panels (each packed once) when there are at least two per thread,
     /// else each panel also cut into blocks of rows (each block packs the panel again, a cost of <c>k·NR</c> copies
     /// against its tiles' <c>k·MR·NR</c> FMAs), so that a product with one or two panels, such as a 10-class output
-    /// layer, is shared too. Each element of <c>c</c> is computed by one thread in one order whatever the grid.
+    /// layer, is shared too. A job whose panels are all packed in advance and that runs row tiles outermost
+    /// (<see cref="PanelJob.TransposedC"/>, <see cref="PanelJob.RowsOuter"/>) is cut into blocks of whole rows alone when
+    /// it has at least two row tiles per thread. Each element of <c>c</c> is computed by one thread in one order
+    /// whatever the grid.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TSimd, TVec, TActivation>(in PanelJob job, int threads)
@@ -125,6 +136,15 @@ internal static unsafe class PanelGemm
         int groups = (panels + panelsPerGroup - 1) / panelsPerGroup;
         int rowBlocks = groups >= 2 * threads ? 1 : Math.Min(rowTiles, (2 * threads + groups - 1) / groups);
         groups = Math.Min(groups, KernelPool.MaxItems / rowBlocks);
+        if ((job.RowsOuter || job.TransposedC) && rowTiles >= 2 * threads)
+        {
+            // Its panels are all packed already, so blocks of whole rows cost no extra packing: each thread reads its
+            // own rows of A once (transposed: its share of a layer's weights, not all of them for its panels) and
+            // keeps them in its L1 across all the panels, and writes contiguous rows of c (a weight gradient's rows,
+            // which an optimizer's share of the parameters then reads).
+            groups = 1;
+            rowBlocks = Math.Min(rowTiles, 4 * threads);
+        }
         // Which items the caller claims depends on timing: it may claim none of this product today and one tomorrow.
         // Size its packing buffer now, so a later claim never allocates on the calling thread.
         if (job.Packed == null)
@@ -175,15 +195,24 @@ internal static unsafe class PanelGemm
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
         int nr = 2 * TSimd.Count;
-        if (job.TransposedC)
+        if (job.TransposedC || job.RowsOuter)
         {
-            // A is the large operand here (a layer's weights), the few packed panels the small one (the batch): row
-            // tiles outermost read each row of A once, from memory, while the panels stay in L2.
+            // Transposed: A is the large operand here (a layer's weights), the few packed panels the small one (the
+            // batch): row tiles outermost read each row of A once, from memory, while the panels stay in L2.
+            // Rows outer: each block of rows of c is written whole, left to right, while its rows of A stay in L1.
             for (int i = rowStart; i < rowEnd; i += MR)
             {
                 for (int panel = panelStart; panel < panelEnd; panel++)
                 {
-                    Tile<TSimd, TVec, TActivation>(in job, job.Packed + panel * job.PackedStride, i, panel * nr);
+                    float* data = job.Packed + panel * job.PackedStride;
+                    if (job.RowsOuter && IsHalfPanel<TSimd, TVec>(job.N, panel * nr))
+                    {
+                        Tile<Simd256, Vector256<float>, TActivation>(in job, data, data + Simd256.Count * 2, Simd256.Count * 2, i, panel * nr);
+                    }
+                    else
+                    {
+                        Tile<TSimd, TVec, TActivation>(in job, data, data + nr, nr, i, panel * nr);
+                    }
                 }
             }
             return;
@@ -191,34 +220,79 @@ internal static unsafe class PanelGemm
         for (int panel = panelStart; panel < panelEnd; panel++)
         {
             int j = panel * nr;
-            if (typeof(TSimd) == typeof(Simd512) && job.Packed == null && job.N - j <= Simd256.Count * 2)
+            if (job.Packed != null)
+            {
+                float* data = job.Packed + panel * job.PackedStride;
+                for (int i = rowStart; i < rowEnd; i += MR)
+                {
+                    Tile<TSimd, TVec, TActivation>(in job, data, data + nr, nr, i, j);
+                }
+            }
+            else if (IsHalfPanel<TSimd, TVec>(job.N, j))
             {
                 // A last panel at most half full runs at Vector256, two vectors of 8 instead of 16, rather than
                 // multiply-adding columns of zeros: each element is the same sum in the same order. MLP-M's weight
                 // gradient 512 × 784 at depth 64 (24 whole panels and 16 columns), one core, 4 runs alternated:
                 // medians 500-513 → 485-496 µs in three, a noisy run in the fourth.
-                Pack<Simd256, Vector256<float>>(in job, j, pack);
-                for (int i = rowStart; i < rowEnd; i += MR)
-                {
-                    Tile<Simd256, Vector256<float>, TActivation>(in job, pack, i, j);
-                }
-                continue;
-            }
-            float* data = pack;
-            if (job.Packed != null)
-            {
-                data = job.Packed + panel * job.PackedStride;
+                UnpackedPanel<Simd256, Vector256<float>, TActivation>(in job, rowStart, rowEnd, j, pack);
             }
             else
             {
-                Pack<TSimd, TVec>(in job, j, pack);
-            }
-            for (int i = rowStart; i < rowEnd; i += MR)
-            {
-                Tile<TSimd, TVec, TActivation>(in job, data, i, j);
+                UnpackedPanel<TSimd, TVec, TActivation>(in job, rowStart, rowEnd, j, pack);
             }
         }
     }
+
+    /// <summary>
+    /// Rows <c>[rowStart, rowEnd)</c> of the panel at column <paramref name="j"/> of a job without packed panels: read
+    /// from <c>B</c> where it is stored when <see cref="ReadsInPlace{TSimd, TVec}"/>, else packed into <paramref name="pack"/> first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UnpackedPanel<TSimd, TVec, TActivation>(in PanelJob job, int rowStart, int rowEnd, int j, float* pack)
+        where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
+    {
+        nint nr = 2 * TSimd.Count;
+        float* bias = pack, rows = pack + nr;
+        nint rowStride = nr;
+        if (ReadsInPlace<TSimd, TVec>(in job, j))
+        {
+            bias = ZeroRow;
+            rows = job.B + j;
+            rowStride = job.BDepthStride;
+        }
+        else
+        {
+            Pack<TSimd, TVec>(in job, j, pack);
+        }
+        for (int i = rowStart; i < rowEnd; i += MR)
+        {
+            Tile<TSimd, TVec, TActivation>(in job, bias, rows, rowStride, i, j);
+        }
+    }
+
+    /// <summary>Floats a panel read in place may span in <c>B</c> (1 MB): a few hundred pages, and half of one core's L2.</summary>
+    private const long InPlaceSpanFloats = 1 << 18;
+
+    /// <summary>
+    /// Whether the tiles read the panel at column <paramref name="j"/> from <c>B</c> itself rather than from a packed
+    /// copy: its rows are <c>NR</c> contiguous floats (a whole panel of row-major <c>B</c>), there is no column bias to
+    /// put in front of them (they start from <see cref="ZeroRow"/>), and its <c>k</c> rows span at most
+    /// <see cref="InPlaceSpanFloats"/>.
+    /// </summary>
+    /// <remarks>
+    /// The tiles of a panel read it from L2 either way (<c>k</c> rows of two cache lines, 32 KB at <c>k = 256</c>,
+    /// more than L1 keeps beside <c>A</c>), so the copy buys nothing when the rows are already contiguous.
+    /// MLP-M's input gradient <c>dz · W</c> 64 × 512 at depth 256 inside the training step (one core, best of 400
+    /// steps, 10 runs alternated): 158.4–159.3 → 145.6–145.9 µs.
+    /// </remarks>
+    private static bool ReadsInPlace<TSimd, TVec>(in PanelJob job, int j) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => job.BColumnStride == 1 && job.Bias == null && j + 2 * TSimd.Count <= job.N && (long)job.BDepthStride * job.K <= InPlaceSpanFloats;
+
+    /// <summary>Holds <see cref="ZeroRow"/>: pinned, and referenced here so that it lives as long as the process.</summary>
+    private static readonly float[] ZeroRowStorage = GC.AllocateArray<float>(2 * 16 + 16, pinned: true);
+
+    /// <summary>The bias row of a panel read in place: 32 zeros, 64-byte aligned.</summary>
+    private static readonly float* ZeroRow = PackBuffer.Align64((float*)Unsafe.AsPointer(ref ZeroRowStorage[0]));
 
     /// <summary>
     /// Floats from one packed panel to the next for a depth of <paramref name="k"/>: <see cref="PackLength{TSimd, TVec}"/>
@@ -228,17 +302,33 @@ internal static unsafe class PanelGemm
         => (PackLength<TSimd, TVec>(k) + 15) & ~15;
 
     /// <summary>
+    /// Whether the panel at column <paramref name="j"/> of a product <paramref name="n"/> columns wide runs at
+    /// <see cref="Simd256"/>: a last panel at most half full of a <see cref="Simd512"/> product.
+    /// </summary>
+    private static bool IsHalfPanel<TSimd, TVec>(int n, int j) where TSimd : struct, ISimd<TVec> where TVec : struct
+        => typeof(TSimd) == typeof(Simd512) && n - j <= Simd256.Count * 2;
+
+    /// <summary>
     /// Packs every column panel of the job's <c>B</c> and bias into <paramref name="destination"/> (64-byte aligned),
     /// panel <c>q</c> at <c>destination + q·</c><see cref="PackedStride{TSimd, TVec}"/>: the layout <see cref="RunBlock{TSimd, TVec, TActivation}"/> reads
-    /// from <see cref="PanelJob.Packed"/>, and the same values it would pack on the way.
+    /// from <see cref="PanelJob.Packed"/>, and the same values it would pack on the way. With
+    /// <paramref name="halfLastPanel"/> (for <see cref="PanelJob.RowsOuter"/> jobs), a last panel at most half full is
+    /// packed at <see cref="Simd256"/>, the width it runs at.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackAll<TSimd, TVec>(in PanelJob job, float* destination) where TSimd : struct, ISimd<TVec> where TVec : struct
+    public static void PackAll<TSimd, TVec>(in PanelJob job, float* destination, bool halfLastPanel = false) where TSimd : struct, ISimd<TVec> where TVec : struct
     {
         int nr = 2 * TSimd.Count, stride = PackedStride<TSimd, TVec>(job.K);
         for (int panel = 0, count = PanelCount<TSimd, TVec>(job.N); panel < count; panel++)
         {
-            Pack<TSimd, TVec>(in job, panel * nr, destination + (nint)panel * stride);
+            if (halfLastPanel && IsHalfPanel<TSimd, TVec>(job.N, panel * nr))
+            {
+                Pack<Simd256, Vector256<float>>(in job, panel * nr, destination + (nint)panel * stride);
+            }
+            else
+            {
+                Pack<TSimd, TVec>(in job, panel * nr, destination + (nint)panel * stride);
+            }
         }
     }
 
@@ -404,11 +494,12 @@ internal static unsafe class PanelGemm
     }
 
     /// <summary>
-    /// <c>c[i..i+MR, j..j+NR] = epilogue(A[i..i+MR, :] · panel + bias)</c>. Rows past <c>m</c> read row <c>m - 1</c> of A
-    /// and columns past <c>n</c> read the panel's zero padding; neither is stored.
+    /// <c>c[i..i+MR, j..j+NR] = epilogue(A[i..i+MR, :] · panel + bias)</c>, the panel's bias row at <paramref name="biasRow"/>
+    /// and its row <c>p</c> at <c>rows + p·rowStride</c> (a packed panel, or <c>B</c> read in place). Rows past <c>m</c>
+    /// read row <c>m - 1</c> of A and columns past <c>n</c> read the panel's zero padding; neither is stored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TSimd, TVec, TActivation>(in PanelJob job, float* panel, int i, int j)
+    private static void Tile<TSimd, TVec, TActivation>(in PanelJob job, float* biasRow, float* rows, nint rowStride, int i, int j)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
     {
         nint v = TSimd.Count, nr = 2 * v, ds = job.ADepthStride, rs = job.ARowStride;
@@ -423,8 +514,9 @@ internal static unsafe class PanelGemm
         float* a7 = job.A + Math.Min(i + 7, last) * rs;
 
         // cRH: row R of the tile, half H (vector) of its NR columns; each starts from the bias.
-        ref float bp = ref Unsafe.AsRef<float>(panel);
+        ref float bp = ref Unsafe.AsRef<float>(biasRow);
         TVec bias0 = TSimd.Load(ref bp, 0), bias1 = TSimd.Load(ref bp, v);
+        bp = ref Unsafe.AsRef<float>(rows);
         TVec c00 = bias0, c01 = bias1, c10 = bias0, c11 = bias1, c20 = bias0, c21 = bias1;
         TVec c30 = bias0, c31 = bias1, c40 = bias0, c41 = bias1, c50 = bias0, c51 = bias1;
         TVec c60 = bias0, c61 = bias1, c70 = bias0, c71 = bias1;
@@ -443,8 +535,8 @@ internal static unsafe class PanelGemm
         nint k = job.K;
         for (nint p = 0; p < k; p++)
         {
-            bp = ref Unsafe.Add(ref bp, nr);
             TVec w0 = TSimd.Load(ref bp, 0), w1 = TSimd.Load(ref bp, v);
+            bp = ref Unsafe.Add(ref bp, rowStride);
             nint o = p * ds;
             TVec x = TSimd.Broadcast(a0[o]);
             c00 = TSimd.MultiplyAdd(x, w0, c00); c01 = TSimd.MultiplyAdd(x, w1, c01);

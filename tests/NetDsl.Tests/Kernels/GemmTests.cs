@@ -294,6 +294,84 @@ public class GemmTests
     }
 
     [Theory, MemberData(nameof(Widths))]
+    public void WeightGradientsMatchReferenceOnAnyThreadsInBothOrders(string widthName)
+    {
+        using var kernelThreads = KernelThreads.Hold();
+        // aᵀ·b packs every panel of b first and runs row tiles outermost when the panels fit in 512 KB (MLP-M's
+        // 512 × 784 at depth 64, with its half-empty last panel; 37 × 300 with an edge row tile, shared by blocks of
+        // rows on 2 threads and by groups of panels on 3), else panel by panel (depth 3000): against the reference,
+        // and the same bits on 1 to 3 threads.
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(13);
+        foreach (var (m, n, k) in new[] { (512, 784, 64), (37, 300, 128), (24, 300, 3000) })
+        {
+            Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
+            float[] aTN = TestData.Uniform(random, k * m), b = TestData.Uniform(random, k * n);
+            float[] Run(int threads)
+            {
+                int saved = KernelOptions.MaxThreads;
+                try
+                {
+                    KernelOptions.MaxThreads = threads;
+                    float[] c = new float[m * n];
+                    Gemm.MultiplyTransposedAAt(aTN, b, c, m, n, k, width);
+                    return c;
+                }
+                finally
+                {
+                    KernelOptions.MaxThreads = saved;
+                }
+            }
+
+            float[] one = Run(1);
+            Assert.Equal(one, Run(2));
+            Assert.Equal(one, Run(3));
+            double[] expected = ScalarReference.MatMulTransposedA(ScalarReference.ToDouble(aTN), ScalarReference.ToDouble(b), m, n, k);
+            double[] terms = ScalarReference.MatMulTransposedA(Abs(aTN), Abs(b), m, n, k);
+            TestData.Near(expected, one, i => Bound(k, terms[i]), $"aᵀ·b m={m} n={n} k={k} {width}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
+    public void InputGradientsMatchReferenceOnAnyThreadsReadInPlaceOrPacked(string widthName)
+    {
+        using var kernelThreads = KernelThreads.Hold();
+        // a·b reads whole panels of b where b stores them (rows of NR contiguous floats) when the panel spans at most
+        // 1 MB, and packs a last partial panel: MLP-M's dy 64 × 512 at depth 256, a width with a half-empty and one with
+        // a partial last panel; depth 1000 × 300 columns spans more and is packed. Against the reference, and the
+        // same bits on 1 to 3 threads.
+        SimdWidth width = TestData.Width(widthName);
+        var random = new Random(14);
+        foreach (var (m, n, k) in new[] { (64, 512, 256), (45, 784, 64), (29, 250, 150), (40, 300, 1000) })
+        {
+            Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
+            float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, k * n);
+            float[] Run(int threads)
+            {
+                int saved = KernelOptions.MaxThreads;
+                try
+                {
+                    KernelOptions.MaxThreads = threads;
+                    float[] c = new float[m * n];
+                    Gemm.MultiplyAt(a, b, c, m, n, k, width);
+                    return c;
+                }
+                finally
+                {
+                    KernelOptions.MaxThreads = saved;
+                }
+            }
+
+            float[] one = Run(1);
+            Assert.Equal(one, Run(2));
+            Assert.Equal(one, Run(3));
+            double[] expected = ScalarReference.MatMul(ScalarReference.ToDouble(a), ScalarReference.ToDouble(b), m, n, k);
+            double[] terms = ScalarReference.MatMul(Abs(a), Abs(b), m, n, k);
+            TestData.Near(expected, one, i => Bound(k, terms[i]), $"a·b m={m} n={n} k={k} {width}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
     public void NarrowProductsSplitByRowsGiveBitIdenticalResults(string widthName)
     {
         using var kernelThreads = KernelThreads.Hold();
