@@ -22,6 +22,25 @@ internal static class KernelThreads
         return new Scope();
     }
 
+    /// <summary>
+    /// Returns <paramref name="body"/>'s result computed with <see cref="KernelOptions.MaxThreads"/> set to
+    /// <paramref name="threads"/>, holding the lock, and restores the previous setting.
+    /// </summary>
+    public static T With<T>(int threads, Func<T> body)
+    {
+        using Scope scope = Hold();
+        int saved = KernelOptions.MaxThreads;
+        try
+        {
+            KernelOptions.MaxThreads = threads;
+            return body();
+        }
+        finally
+        {
+            KernelOptions.MaxThreads = saved;
+        }
+    }
+
     /// <summary>Releases the lock on dispose.</summary>
     public readonly struct Scope : IDisposable
     {

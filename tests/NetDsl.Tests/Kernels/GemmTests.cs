@@ -307,21 +307,12 @@ public class GemmTests
         {
             Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
             float[] aTN = TestData.Uniform(random, k * m), b = TestData.Uniform(random, k * n);
-            float[] Run(int threads)
+            float[] Run(int threads) => KernelThreads.With(threads, () =>
             {
-                int saved = KernelOptions.MaxThreads;
-                try
-                {
-                    KernelOptions.MaxThreads = threads;
-                    float[] c = new float[m * n];
-                    Gemm.MultiplyTransposedAAt(aTN, b, c, m, n, k, width);
-                    return c;
-                }
-                finally
-                {
-                    KernelOptions.MaxThreads = saved;
-                }
-            }
+                float[] c = new float[m * n];
+                Gemm.MultiplyTransposedAAt(aTN, b, c, m, n, k, width);
+                return c;
+            });
 
             float[] one = Run(1);
             Assert.Equal(one, Run(2));
@@ -346,21 +337,12 @@ public class GemmTests
         {
             Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
             float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, k * n);
-            float[] Run(int threads)
+            float[] Run(int threads) => KernelThreads.With(threads, () =>
             {
-                int saved = KernelOptions.MaxThreads;
-                try
-                {
-                    KernelOptions.MaxThreads = threads;
-                    float[] c = new float[m * n];
-                    Gemm.MultiplyAt(a, b, c, m, n, k, width);
-                    return c;
-                }
-                finally
-                {
-                    KernelOptions.MaxThreads = saved;
-                }
-            }
+                float[] c = new float[m * n];
+                Gemm.MultiplyAt(a, b, c, m, n, k, width);
+                return c;
+            });
 
             float[] one = Run(1);
             Assert.Equal(one, Run(2));
