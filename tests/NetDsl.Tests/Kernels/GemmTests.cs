@@ -293,6 +293,15 @@ public class GemmTests
         }
     }
 
+    /// <summary>Runs <paramref name="product"/> on 1, 2 and 3 threads, asserts the same bits each time, and returns them.</summary>
+    private static float[] SameBitsOnOneToThreeThreads(Func<float[]> product)
+    {
+        float[] one = KernelThreads.With(1, product);
+        Assert.Equal(one, KernelThreads.With(2, product));
+        Assert.Equal(one, KernelThreads.With(3, product));
+        return one;
+    }
+
     [Theory, MemberData(nameof(Widths))]
     public void WeightGradientsMatchReferenceOnAnyThreadsInBothOrders(string widthName)
     {
@@ -307,16 +316,12 @@ public class GemmTests
         {
             Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
             float[] aTN = TestData.Uniform(random, k * m), b = TestData.Uniform(random, k * n);
-            float[] Run(int threads) => KernelThreads.With(threads, () =>
+            float[] one = SameBitsOnOneToThreeThreads(() =>
             {
                 float[] c = new float[m * n];
                 Gemm.MultiplyTransposedAAt(aTN, b, c, m, n, k, width);
                 return c;
             });
-
-            float[] one = Run(1);
-            Assert.Equal(one, Run(2));
-            Assert.Equal(one, Run(3));
             double[] expected = ScalarReference.MatMulTransposedA(ScalarReference.ToDouble(aTN), ScalarReference.ToDouble(b), m, n, k);
             double[] terms = ScalarReference.MatMulTransposedA(Abs(aTN), Abs(b), m, n, k);
             TestData.Near(expected, one, i => Bound(k, terms[i]), $"aᵀ·b m={m} n={n} k={k} {width}");
@@ -337,16 +342,12 @@ public class GemmTests
         {
             Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
             float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, k * n);
-            float[] Run(int threads) => KernelThreads.With(threads, () =>
+            float[] one = SameBitsOnOneToThreeThreads(() =>
             {
                 float[] c = new float[m * n];
                 Gemm.MultiplyAt(a, b, c, m, n, k, width);
                 return c;
             });
-
-            float[] one = Run(1);
-            Assert.Equal(one, Run(2));
-            Assert.Equal(one, Run(3));
             double[] expected = ScalarReference.MatMul(ScalarReference.ToDouble(a), ScalarReference.ToDouble(b), m, n, k);
             double[] terms = ScalarReference.MatMul(Abs(a), Abs(b), m, n, k);
             TestData.Near(expected, one, i => Bound(k, terms[i]), $"a·b m={m} n={n} k={k} {width}");
