@@ -444,7 +444,7 @@ internal static class Emitter
                 foreach (LayerModel layer in network.Layers)
                 {
                     if (layer is DenseLayerModel dense)
-                        DenseLayer.EmitPack(w, dense);
+                        DenseLayer.EmitPack(w, network, dense);
                 }
                 w.WriteLine("_network._packedWeights = packed;");
             }

@@ -149,11 +149,39 @@ internal static class DenseLayer
         w.WriteLine($"    m: batch, n: {layer.Units}, k: {layer.Inputs}, {Activations.Operator(layer.Activation, layer.NegativeSlope)}, packed: _packedWeights?[{i}]);");
     }
 
-    /// <summary>A <c>Predictor</c>'s copy: packs W and b once (see <c>PackedWeights</c>), into <c>packed[i]</c>.</summary>
-    public static void EmitPack(SourceWriter w, DenseLayerModel layer)
+    /// <summary>
+    /// A <c>Predictor</c>'s copy: packs W and b once (see <c>PackedWeights</c>), into <c>packed[i]</c>; for the product
+    /// that skips zero inputs where they are often zero (<see cref="InputsOftenZero"/>).
+    /// </summary>
+    public static void EmitPack(SourceWriter w, NetworkModel network, DenseLayerModel layer)
     {
         int i = layer.Index;
-        w.WriteLine($"packed[{i}] = new(parameters.Slice(Layer{i}WeightOffset, {Literals.Int(layer.WeightCount)}), parameters.Slice(Layer{i}BiasOffset, {layer.Units}), outputs: {layer.Units}, inputs: {layer.Inputs});");
+        string sparse = InputsOftenZero(network, layer) ? ", inputsOftenZero: true" : "";
+        w.WriteLine($"packed[{i}] = new(parameters.Slice(Layer{i}WeightOffset, {Literals.Int(layer.WeightCount)}), parameters.Slice(Layer{i}BiasOffset, {layer.Units}), outputs: {layer.Units}, inputs: {layer.Inputs}{sparse});");
+    }
+
+    /// <summary>
+    /// Whether the layer reads a ReLU's (or a step's) outputs, directly or through layers that keep zeros (flatten,
+    /// dropout, max pooling): about half its inputs are then zero, and a batch-1 product can skip their weights.
+    /// </summary>
+    public static bool InputsOftenZero(NetworkModel network, DenseLayerModel layer)
+    {
+        for (int input = layer.Input; input >= 0;)
+        {
+            switch (network.Layers[input])
+            {
+                case FlattenLayerModel or DropoutLayerModel or PoolingLayerModel { Kind: PoolKind.Max }:
+                    input = network.Layers[input].Input;
+                    break;
+                case DenseLayerModel dense:
+                    return dense.Activation is ActivationKind.ReLU or ActivationKind.Step;
+                case ConvolutionLayerModel convolution:
+                    return convolution.Activation is ActivationKind.ReLU or ActivationKind.Step;
+                default:
+                    return false;
+            }
+        }
+        return false;
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ namespace NetDsl.Kernels;
 /// </list>
 /// No method allocates once the calling thread's packing buffer has grown to the largest depth it has seen.
 /// </remarks>
-public static class Gemm
+public static partial class Gemm
 {
     /// <summary>Products with at least this many rows use the packed kernel; fewer run as matrix-vector products.</summary>
     internal const int PanelMinRows = 4;
@@ -71,6 +71,11 @@ public static class Gemm
         {
             // As without packed weights, with the whole blocks of 8 rows read from their interleaved copy.
             Guard.Length(b.Length, n, k, nameof(b), "n·k");
+            switch (packed.ColumnWidth)
+            {
+                case SimdWidth.Vector512: ColumnProducts<Simd512, Vector512<float>, TActivation>(a, bias, c, m, n, k, activation, packed); return;
+                case SimdWidth.Vector256: ColumnProducts<Simd256, Vector256<float>, TActivation>(a, bias, c, m, n, k, activation, packed); return;
+            }
             switch (packed.RowWidth)
             {
                 case SimdWidth.Vector512: DotProducts<Simd512, Vector512<float>, TActivation>(a, b, bias, c, m, n, k, activation, packed.RowBlocks); break;

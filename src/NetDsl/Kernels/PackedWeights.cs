@@ -25,6 +25,10 @@ namespace NetDsl.Kernels;
 /// Batches of fewer than <see cref="Gemm.PanelMinRows"/> rows are matrix-vector products that read every weight once
 /// per sample; for them it keeps a second copy of <c>W</c>, its blocks of 8 rows interleaved so that each is one
 /// contiguous stream (why, and the figures, in <c>Gemm.DotLayout</c>). Together the two copies take twice the weights' size.
+/// For a layer whose inputs are often zero, the second copy is laid out input by input instead (column groups, see
+/// <c>Gemm.ColumnProducts</c>), so the product skips the weights of zero inputs: measured on one core, a 512 → 256
+/// layer at batch 1 takes 3.5 µs with half its inputs zero and 2.35 µs with three quarters, against 4.8 µs for the
+/// row blocks; with no zero input it takes 5.1 µs.
 /// </para>
 /// </remarks>
 public sealed unsafe class PackedWeights
@@ -36,17 +40,44 @@ public sealed unsafe class PackedWeights
     /// <summary>Packs <paramref name="weights"/> <c>[outputs, inputs]</c> and <paramref name="bias"/> (<c>[outputs]</c>, or empty for none).</summary>
     /// <exception cref="ArgumentException">A length does not match the sizes.</exception>
     public PackedWeights(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int outputs, int inputs)
-        : this(weights, bias, outputs, inputs, SimdDispatch.ForPanels(outputs), SimdDispatch.BestForStreaming)
+        : this(weights, bias, outputs, inputs, inputsOftenZero: false)
     {
     }
 
-    /// <summary>Packs for the kernels at a given width (tests; the public constructor packs for the widths products of this shape run at).</summary>
+    /// <summary>
+    /// Packs <paramref name="weights"/> <c>[outputs, inputs]</c> and <paramref name="bias"/> (<c>[outputs]</c>, or empty
+    /// for none); with <paramref name="inputsOftenZero"/>, for batch-1 products that skip the inputs that are zero.
+    /// </summary>
+    /// <param name="weights">The weights, <c>[outputs, inputs]</c>.</param>
+    /// <param name="bias">The bias, <c>[outputs]</c>, or empty for none.</param>
+    /// <param name="outputs">The layer's outputs.</param>
+    /// <param name="inputs">The layer's inputs.</param>
+    /// <param name="inputsOftenZero">
+    /// The layer's inputs are often zero (a ReLU's outputs, about half of them): batches below four samples then read
+    /// the weights input by input and skip the columns of the inputs that are zero. Same bits either way; where the
+    /// shape or the hardware does not allow it (the outputs not a multiple of 64 or 128, no AVX2), the weights are
+    /// packed as without it.
+    /// </param>
+    /// <exception cref="ArgumentException">A length does not match the sizes.</exception>
+    public PackedWeights(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int outputs, int inputs, bool inputsOftenZero)
+        : this(weights, bias, outputs, inputs, SimdDispatch.ForPanels(outputs), SimdDispatch.BestForStreaming,
+            inputsOftenZero ? SimdDispatch.Best : SimdWidth.Scalar)
+    {
+    }
+
+    /// <summary>Packs for the kernels at a given width, in row blocks (tests; the public constructors pack for the widths products of this shape run at).</summary>
     internal PackedWeights(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int outputs, int inputs, SimdWidth width)
-        : this(weights, bias, outputs, inputs, width, width)
+        : this(weights, bias, outputs, inputs, width, width, SimdWidth.Scalar)
     {
     }
 
-    private PackedWeights(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int outputs, int inputs, SimdWidth width, SimdWidth rowWidth)
+    /// <summary>
+    /// Packs for the panels at <paramref name="width"/> and the few-row products at <paramref name="rowWidth"/>: in
+    /// column groups of <paramref name="columnWidth"/> where <see cref="Gemm.ColumnGroupWidth"/> allows them, else
+    /// (and always for <see cref="SimdWidth.Scalar"/>) in row blocks.
+    /// </summary>
+    internal PackedWeights(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, int outputs, int inputs, SimdWidth width, SimdWidth rowWidth,
+        SimdWidth columnWidth)
     {
         Guard.Sizes(1, outputs, inputs);
         Guard.Length(weights.Length, outputs, inputs, nameof(weights), "outputs·inputs");
@@ -80,8 +111,33 @@ public sealed unsafe class PackedWeights
             }
         }
         RowWidth = rowWidth;
-        _rowBlocks = GC.AllocateArray<float>(checked(outputs / 8 * 8 * inputs + 16), pinned: true);
-        Gemm.PackRowBlocks(weights, outputs, inputs, SimdDispatch.Lanes(rowWidth), RowBlocks);
+        ColumnWidth = Gemm.ColumnGroupWidth(outputs, rowWidth, columnWidth);
+        if (ColumnWidth == SimdWidth.Scalar)
+        {
+            _rowBlocks = GC.AllocateArray<float>(checked(outputs / 8 * 8 * inputs + 16), pinned: true);
+            Gemm.PackRowBlocks(weights, outputs, inputs, SimdDispatch.Lanes(rowWidth), RowBlocks);
+        }
+        else
+        {
+            ColumnOrder = new int[inputs];
+            ColumnSegmentEnds = new int[Gemm.ColumnSegments];
+            Gemm.ColumnOrder(inputs, ColumnOrder, ColumnSegmentEnds);
+            _rowBlocks = GC.AllocateArray<float>(checked(outputs * inputs + 16), pinned: true);
+            Gemm.PackColumnGroups(weights, outputs, inputs, Gemm.ColumnGroupRows(ColumnWidth), ColumnOrder, ColumnGroups);
+            ColumnsFinite = AllFinite(weights);
+        }
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float value in values)
+        {
+            if (!float.IsFinite(value))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Rows of the weights: the layer's outputs <c>n</c>.</summary>
@@ -110,4 +166,25 @@ public sealed unsafe class PackedWeights
     /// batches below <see cref="Gemm.PanelMinRows"/> (<see cref="Gemm.PackRowBlocks"/>), 64-byte aligned.
     /// </summary>
     internal float* RowBlocks => PackBuffer.Align64((float*)Unsafe.AsPointer(ref _rowBlocks[0]));
+
+    /// <summary>
+    /// The width of the column groups that replace the row blocks (<see cref="Gemm.ColumnGroupWidth"/>), or
+    /// <see cref="SimdWidth.Scalar"/> for none.
+    /// </summary>
+    internal SimdWidth ColumnWidth { get; }
+
+    /// <summary>
+    /// <c>W</c> in groups of <see cref="Gemm.ColumnGroupRows"/> rows, each input by input (<see cref="Gemm.PackColumnGroups"/>),
+    /// for the matrix-vector products that skip zero inputs; 64-byte aligned. Set where <see cref="ColumnWidth"/> is.
+    /// </summary>
+    internal float* ColumnGroups => RowBlocks;
+
+    /// <summary>The input at each position of the column groups, and where each segment of them ends (<see cref="Gemm.ColumnOrder"/>).</summary>
+    internal int[]? ColumnOrder { get; }
+
+    /// <inheritdoc cref="ColumnOrder"/>
+    internal int[]? ColumnSegmentEnds { get; }
+
+    /// <summary>Whether every weight is finite, so that a zero input's column can be skipped without changing a result.</summary>
+    internal bool ColumnsFinite { get; }
 }

@@ -93,7 +93,7 @@ namespace Demo
                 global::System.ReadOnlySpan<float> parameters = _network._parameters;
                 var packed = new global::NetDsl.Kernels.PackedWeights?[5];
                 packed[0] = new(parameters.Slice(Layer0WeightOffset, 200704), parameters.Slice(Layer0BiasOffset, 256), outputs: 256, inputs: 784);
-                packed[1] = new(parameters.Slice(Layer1WeightOffset, 32768), parameters.Slice(Layer1BiasOffset, 128), outputs: 128, inputs: 256);
+                packed[1] = new(parameters.Slice(Layer1WeightOffset, 32768), parameters.Slice(Layer1BiasOffset, 128), outputs: 128, inputs: 256, inputsOftenZero: true);
                 packed[2] = new(parameters.Slice(Layer2WeightOffset, 8192), parameters.Slice(Layer2BiasOffset, 64), outputs: 64, inputs: 128);
                 packed[3] = new(parameters.Slice(Layer3WeightOffset, 2048), parameters.Slice(Layer3BiasOffset, 32), outputs: 32, inputs: 64);
                 packed[4] = new(parameters.Slice(Layer4WeightOffset, 320), parameters.Slice(Layer4BiasOffset, 10), outputs: 10, inputs: 32);

@@ -109,8 +109,8 @@ namespace Demo
                 source._parameters.AsSpan().CopyTo(_network._parameters);
                 global::System.ReadOnlySpan<float> parameters = _network._parameters;
                 var packed = new global::NetDsl.Kernels.PackedWeights?[7];
-                packed[5] = new(parameters.Slice(Layer5WeightOffset, 200704), parameters.Slice(Layer5BiasOffset, 128), outputs: 128, inputs: 1568);
-                packed[6] = new(parameters.Slice(Layer6WeightOffset, 1280), parameters.Slice(Layer6BiasOffset, 10), outputs: 10, inputs: 128);
+                packed[5] = new(parameters.Slice(Layer5WeightOffset, 200704), parameters.Slice(Layer5BiasOffset, 128), outputs: 128, inputs: 1568, inputsOftenZero: true);
+                packed[6] = new(parameters.Slice(Layer6WeightOffset, 1280), parameters.Slice(Layer6BiasOffset, 10), outputs: 10, inputs: 128, inputsOftenZero: true);
                 _network._packedWeights = packed;
                 var packedConvolutions = new global::NetDsl.Kernels.PackedConvolution?[7];
                 packedConvolutions[2] = new(parameters.Slice(Layer2WeightOffset, 12800), parameters.Slice(Layer2BiasOffset, 32), s_layer2Geometry);

@@ -73,7 +73,7 @@ partial class SpamFilter
             global::System.ReadOnlySpan<float> parameters = _network._parameters;
             var packed = new global::NetDsl.Kernels.PackedWeights?[2];
             packed[0] = new(parameters.Slice(Layer0WeightOffset, 32), parameters.Slice(Layer0BiasOffset, 8), outputs: 8, inputs: 4);
-            packed[1] = new(parameters.Slice(Layer1WeightOffset, 8), parameters.Slice(Layer1BiasOffset, 1), outputs: 1, inputs: 8);
+            packed[1] = new(parameters.Slice(Layer1WeightOffset, 8), parameters.Slice(Layer1BiasOffset, 1), outputs: 1, inputs: 8, inputsOftenZero: true);
             _network._packedWeights = packed;
         }
 

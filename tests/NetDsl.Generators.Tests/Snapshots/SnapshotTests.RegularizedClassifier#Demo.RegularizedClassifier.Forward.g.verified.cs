@@ -95,7 +95,7 @@ namespace Demo
                 global::System.ReadOnlySpan<float> parameters = _network._parameters;
                 var packed = new global::NetDsl.Kernels.PackedWeights?[4];
                 packed[1] = new(parameters.Slice(Layer1WeightOffset, 2048), parameters.Slice(Layer1BiasOffset, 32), outputs: 32, inputs: 64);
-                packed[3] = new(parameters.Slice(Layer3WeightOffset, 320), parameters.Slice(Layer3BiasOffset, 10), outputs: 10, inputs: 32);
+                packed[3] = new(parameters.Slice(Layer3WeightOffset, 320), parameters.Slice(Layer3BiasOffset, 10), outputs: 10, inputs: 32, inputsOftenZero: true);
                 _network._packedWeights = packed;
             }
 

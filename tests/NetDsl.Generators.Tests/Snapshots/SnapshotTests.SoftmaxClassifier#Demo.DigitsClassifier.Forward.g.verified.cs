@@ -75,7 +75,7 @@ namespace Demo
                 global::System.ReadOnlySpan<float> parameters = _network._parameters;
                 var packed = new global::NetDsl.Kernels.PackedWeights?[2];
                 packed[0] = new(parameters.Slice(Layer0WeightOffset, 2048), parameters.Slice(Layer0BiasOffset, 32), outputs: 32, inputs: 64);
-                packed[1] = new(parameters.Slice(Layer1WeightOffset, 320), parameters.Slice(Layer1BiasOffset, 10), outputs: 10, inputs: 32);
+                packed[1] = new(parameters.Slice(Layer1WeightOffset, 320), parameters.Slice(Layer1BiasOffset, 10), outputs: 10, inputs: 32, inputsOftenZero: true);
                 _network._packedWeights = packed;
             }
 
