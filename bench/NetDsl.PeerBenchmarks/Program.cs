@@ -64,6 +64,7 @@ internal static class Program
         Log("read bandwidth: " + string.Join(", ", report.Bandwidths.Select(b => $"{b.Key >> 10} KB {b.Value:F0} GB/s")));
 
         var fixtures = new Fixtures();
+        report.MediumZeroInputs = fixtures.MediumStack.ZeroInputs(fixtures.MediumX1);
         Correctness.Run(fixtures, report);
         foreach (int threads in new[] { 1, 2 })
             report.Tables[threads] = Runs.Measure(fixtures, threads);

@@ -62,6 +62,31 @@ internal sealed class DenseStack
         return h;
     }
 
+    /// <summary>
+    /// How many of each layer's inputs are zero for one sample (<paramref name="input"/>): the input's own zeros for
+    /// the first layer, the ReLU's for the others (from the float64 forward pass).
+    /// </summary>
+    public int[] ZeroInputs(float[] input)
+    {
+        var zeros = new int[Layers];
+        double[] h = Array.ConvertAll(input, v => (double)v);
+        for (int l = 0; l < Layers; l++)
+        {
+            zeros[l] = Array.FindAll(h, v => v == 0).Length;
+            int n = Sizes[l], m = Sizes[l + 1];
+            var next = new double[m];
+            for (int o = 0; o < m; o++)
+            {
+                double sum = Biases[l][o];
+                for (int i = 0; i < n; i++)
+                    sum += h[i] * Weights[l][o * n + i];
+                next[o] = ReluBetween ? Math.Max(0, sum) : sum;
+            }
+            h = next;
+        }
+        return zeros;
+    }
+
     private static ParameterTensor Find(ReadOnlySpan<ParameterTensor> tensors, string name)
     {
         foreach (var tensor in tensors)
