@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NetDsl.Kernels;
 
@@ -139,7 +140,7 @@ public static partial class Gemm
     /// of <paramref name="packed"/>, skipping the inputs that are zero where enough of a row's are: the bits of
     /// <see cref="DotProducts"/> at <see cref="SimdWidth.Vector256"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     private static unsafe void ColumnProducts<TSimd, TVec, TActivation>(ReadOnlySpan<float> a, ReadOnlySpan<float> bias, Span<float> c, int m, int n, int k,
         TActivation activation, PackedWeights packed)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TActivation : struct, IActivation
@@ -156,25 +157,15 @@ public static partial class Gemm
                 var job = new ColumnJob { Groups = packed.ColumnGroups, C = pc + (nint)i * n, X = x, Order = order, SegmentEnds = segmentEnds, K = k };
                 if (packed.ColumnsFinite && CountZeros(x, k) * 8 >= SparseEighths * k)
                 {
-                    // List the inputs that are not zero, in column order, with where each segment's end up.
-                    float* buffer = PackBuffer.Get(2 * k);
-                    int* positions = (int*)(buffer + k);
-                    int count = 0, position = 0;
-                    for (int s = 0; s < ColumnSegments; s++)
-                    {
-                        for (int end = segmentEnds[s]; position < end; position++)
-                        {
-                            float value = x[order[position]];
-                            buffer[count] = value;
-                            positions[count] = position;
-                            count += value != 0 ? 1 : 0;
-                        }
-                        listEnds[s] = count;
-                    }
+                    // List the inputs that are not zero, in column order, and where each segment's list ends.
+                    // Each list has room for 8 more entries than inputs (ListNonzeroInputs stores 8 lanes at a time).
+                    float* values = PackBuffer.Get(2 * k + 16);
+                    int* positions = (int*)(values + k + 8);
+                    ListNonzeroInputs(x, order, segmentEnds, values, positions, listEnds);
+                    job.Values = values;
+                    job.Positions = positions;
                     job.X = null;
                     job.SegmentEnds = listEnds;
-                    job.Values = buffer;
-                    job.Positions = positions;
                 }
                 if (job.X == null)
                 {
@@ -189,6 +180,51 @@ public static partial class Gemm
         for (int i = 0; i < m; i++)
         {
             FinishRows(bias, c.Slice(i * n, n), n, activation);
+        }
+    }
+
+    /// <summary>
+    /// Writes the inputs of <paramref name="x"/> that are not zero (either sign) in column order (<paramref name="order"/>)
+    /// to <paramref name="values"/>, their positions to <paramref name="positions"/>, and where each segment's list
+    /// ends to <paramref name="listEnds"/>. Each list needs room for 8 entries past its last.
+    /// </summary>
+    [SkipLocalsInit]
+    private static unsafe void ListNonzeroInputs(float* x, int* order, int* segmentEnds, float* values, int* positions, int* listEnds)
+    {
+        int count = 0, position = 0;
+        if (Avx512F.VL.IsSupported)
+        {
+            // 8 positions at a time: gather their inputs, then compress the nonzero ones and their positions into the lists.
+            Vector256<int> lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            for (int s = 0; s < ColumnSegments; s++)
+            {
+                for (int end = segmentEnds[s]; position < end; position += 8)
+                {
+                    Vector256<int> inside = Vector256.LessThan(lanes, Vector256.Create(end - position));
+                    Vector256<int> index = Avx2.MaskLoad(order + position, inside);
+                    Vector256<float> value = Avx2.GatherMaskVector256(Vector256<float>.Zero, x, index, inside.AsSingle(), 4);
+                    Vector256<float> keep = ~Vector256.Equals(value, Vector256<float>.Zero) & inside.AsSingle();
+                    // Compressed in a register and stored whole (the store form of compress is slow on Zen 4): the
+                    // lanes past the kept ones are overwritten by the next store, or lie past the lists' ends.
+                    Avx512F.VL.Compress(Vector256<float>.Zero, keep, value).Store(values + count);
+                    Avx512F.VL.Compress(Vector256<int>.Zero, keep.AsInt32(), Vector256.Create(position) + lanes).Store(positions + count);
+                    count += BitOperations.PopCount(keep.ExtractMostSignificantBits());
+                }
+                position = segmentEnds[s];
+                listEnds[s] = count;
+            }
+            return;
+        }
+        for (int s = 0; s < ColumnSegments; s++)
+        {
+            for (int end = segmentEnds[s]; position < end; position++)
+            {
+                float value = x[order[position]];
+                values[count] = value;
+                positions[count] = position;
+                count += value != 0 ? 1 : 0;
+            }
+            listEnds[s] = count;
         }
     }
 
@@ -211,7 +247,7 @@ public static partial class Gemm
     }
 
     /// <summary>The column groups <c>[start, end)</c> of one row: each group's <c>G</c> sums, as <see cref="Dot8"/> forms them.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     private static unsafe void ColumnGroups<TSimd, TVec, TInputs>(void* state, int start, int end)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TInputs : struct, IColumnInputs
     {
