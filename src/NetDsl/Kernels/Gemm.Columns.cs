@@ -189,10 +189,10 @@ public static partial class Gemm
     /// ends to <paramref name="listEnds"/>. Each list needs room for 8 entries past its last.
     /// </summary>
     [SkipLocalsInit]
-    private static unsafe void ListNonzeroInputs(float* x, int* order, int* segmentEnds, float* values, int* positions, int* listEnds)
+    internal static unsafe void ListNonzeroInputs(float* x, int* order, int* segmentEnds, float* values, int* positions, int* listEnds, bool vectorized = true)
     {
         int count = 0, position = 0;
-        if (Avx512F.VL.IsSupported)
+        if (vectorized && Avx512F.VL.IsSupported)
         {
             // 8 positions at a time: gather their inputs, then compress the nonzero ones and their positions into the lists.
             Vector256<int> lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);

@@ -124,6 +124,42 @@ public class GemmColumnsTests
     }
 
     [Fact]
+    public unsafe void Lists_the_same_nonzero_inputs_with_and_without_AVX_512()
+    {
+        var random = new Random(29);
+        foreach (int k in new[] { 1, 7, 8, 9, 16, 23, 40, 100, 784 })
+        {
+            var order = new int[k];
+            var segmentEnds = new int[Gemm.ColumnSegments];
+            Gemm.ColumnOrder(k, order, segmentEnds);
+            float[] x = TestData.Uniform(random, k);
+            for (int i = 0; i < k; i++)
+            {
+                if (random.Next(3) == 0)
+                    x[i] = random.Next(2) == 0 ? 0f : -0f;
+            }
+            x[random.Next(k)] = float.NaN; // not zero: listed
+            (float[] Values, int[] Positions, int[] Ends) List(bool vectorized)
+            {
+                float[] values = new float[k + 8];
+                int[] positions = new int[k + 8], ends = new int[Gemm.ColumnSegments];
+                fixed (float* px = x, pv = values)
+                fixed (int* po = order, ps = segmentEnds, pp = positions, pe = ends)
+                    Gemm.ListNonzeroInputs(px, po, ps, pv, pp, pe, vectorized);
+                return (values.AsSpan(0, ends[^1]).ToArray(), positions.AsSpan(0, ends[^1]).ToArray(), ends);
+            }
+            var scalar = List(vectorized: false);
+            var vector = List(vectorized: true);
+            Assert.Equal(k - Array.FindAll(x, v => v == 0).Length, scalar.Ends[^1]);
+            Assert.Equal(scalar.Ends, vector.Ends);
+            Assert.Equal(scalar.Positions, vector.Positions);
+            Assert.True(scalar.Values.AsSpan().SequenceEqual(vector.Values), $"k={k}: the listed values differ");
+            for (int e = 0; e < scalar.Positions.Length; e++)
+                Assert.Equal(BitConverter.SingleToInt32Bits(x[order[scalar.Positions[e]]]), BitConverter.SingleToInt32Bits(scalar.Values[e]));
+        }
+    }
+
+    [Fact]
     public void Public_packing_uses_column_groups_only_when_asked_and_the_shape_allows()
     {
         var random = new Random(27);
