@@ -36,6 +36,14 @@ namespace NetDsl.Kernels;
 /// result if a skipped column held an infinity or a NaN (<c>0 · ∞</c> is NaN), so weights that are not all finite are
 /// never skipped. The tests check the bits against the dot products at every shape class.
 /// </para>
+/// <para>
+/// <b>Measured</b> on one core here (Zen 4), a 512 → 256 layer at batch 1 with its weights in L2: 4.8 µs from the row
+/// blocks whatever the inputs; from the column groups 5.1 µs with no zero input, 3.0 µs with half of them zero, 2.05 µs
+/// with three quarters, and 0.66 µs with all (the fixed cost: listing the nonzero inputs, adding the lanes). With no
+/// zero input the column groups are 3–7 % slower than the row blocks, which is why only layers whose inputs are often
+/// zero are packed this way (<see cref="PackedWeights(ReadOnlySpan{float}, ReadOnlySpan{float}, int, int, bool)"/>), and why
+/// a row with fewer than one zero input in 8 is read whole, without a list.
+/// </para>
 /// </remarks>
 public static partial class Gemm
 {
@@ -260,8 +268,9 @@ public static partial class Gemm
             float* w = job.Groups + g * rows * job.K;
             for (int l = 0; l < 8; l++)
             {
-                Segment<TSimd, TVec, TInputs>(in job, 2 * l, w, u + l * rows, add: false);
-                Segment<TSimd, TVec, TInputs>(in job, 2 * l + 1, w, u + l * rows, add: true);
+                // Lane l's first accumulator, then its second added to it, as Dot8 adds them.
+                Segment<TSimd, TVec, TInputs>(in job, 2 * l, w, u + l * rows, SegmentSums.Store);
+                Segment<TSimd, TVec, TInputs>(in job, 2 * l + 1, w, u + l * rows, SegmentSums.AddToStored);
             }
             // Vector256.Sum's order, ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), for each row.
             for (nint r = 0; r < rows; r += v)
@@ -273,24 +282,31 @@ public static partial class Gemm
                 TSimd.Store(TSimd.Add(TSimd.Add(l01, l23), TSimd.Add(l45, l67)), ref *u, r);
             }
             // The last terms one by one, onto the sums.
-            Segment<TSimd, TVec, TInputs>(in job, ColumnSegments - 1, w, u, add: true, tail: true);
+            Segment<TSimd, TVec, TInputs>(in job, ColumnSegments - 1, w, u, SegmentSums.Continue);
             new ReadOnlySpan<float>(u, (int)rows).CopyTo(new Span<float>(job.C + g * rows, (int)rows));
         }
     }
 
-    /// <summary>
-    /// One segment's terms for a group's rows (<paramref name="w"/>, 8 vectors per input): summed from zero and stored
-    /// at <paramref name="sums"/>, or added to what is there (<paramref name="add"/>); for the <paramref name="tail"/>,
-    /// accumulated onto what is there.
-    /// </summary>
+    /// <summary>What <see cref="Segment"/> does with the group's sums at <c>sums</c>.</summary>
+    private enum SegmentSums
+    {
+        /// <summary>Sums the segment's terms from zero and stores them.</summary>
+        Store,
+        /// <summary>Sums the segment's terms from zero and adds them to the stored sums.</summary>
+        AddToStored,
+        /// <summary>Accumulates the segment's terms onto the stored sums, one term at a time.</summary>
+        Continue,
+    }
+
+    /// <summary>One segment's terms for a group's rows (<paramref name="w"/>, 8 vectors per input), into <paramref name="sums"/> as <paramref name="mode"/> says.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Segment<TSimd, TVec, TInputs>(in ColumnJob job, int segment, float* w, float* sums, bool add, bool tail = false)
+    private static unsafe void Segment<TSimd, TVec, TInputs>(in ColumnJob job, int segment, float* w, float* sums, SegmentSums mode)
         where TSimd : struct, ISimd<TVec> where TVec : struct where TInputs : struct, IColumnInputs
     {
         nint v = TSimd.Count, rows = 8 * v;
         ref float s = ref *sums;
         TVec a0, a1, a2, a3, a4, a5, a6, a7;
-        if (tail)
+        if (mode == SegmentSums.Continue)
         {
             a0 = TSimd.Load(ref s, 0); a1 = TSimd.Load(ref s, v); a2 = TSimd.Load(ref s, 2 * v); a3 = TSimd.Load(ref s, 3 * v);
             a4 = TSimd.Load(ref s, 4 * v); a5 = TSimd.Load(ref s, 5 * v); a6 = TSimd.Load(ref s, 6 * v); a7 = TSimd.Load(ref s, 7 * v);
@@ -312,7 +328,7 @@ public static partial class Gemm
             a4 = TSimd.MultiplyAdd(x, TSimd.Load(ref column, 4 * v), a4); a5 = TSimd.MultiplyAdd(x, TSimd.Load(ref column, 5 * v), a5);
             a6 = TSimd.MultiplyAdd(x, TSimd.Load(ref column, 6 * v), a6); a7 = TSimd.MultiplyAdd(x, TSimd.Load(ref column, 7 * v), a7);
         }
-        if (add && !tail)
+        if (mode == SegmentSums.AddToStored)
         {
             a0 = TSimd.Add(TSimd.Load(ref s, 0), a0); a1 = TSimd.Add(TSimd.Load(ref s, v), a1);
             a2 = TSimd.Add(TSimd.Load(ref s, 2 * v), a2); a3 = TSimd.Add(TSimd.Load(ref s, 3 * v), a3);
