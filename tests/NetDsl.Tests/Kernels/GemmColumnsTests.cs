@@ -55,9 +55,7 @@ public class GemmColumnsTests
             return;
         var random = new Random(24);
         int n = 4 * Gemm.ColumnGroupRows(width), k = 300;
-        float[] w = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n), x = TestData.Uniform(random, k);
-        for (int i = 0; i < k; i += 2)
-            x[i] = 0;
+        float[] w = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n), x = HalfZero(random, k);
         var packed = new PackedWeights(w, bias, n, k, SimdWidth.Vector256, SimdWidth.Vector256, width);
         Assert.True((long)n * k >= Gemm.ParallelDotWeights);
         float[] Run(int threads) => KernelThreads.With(threads, () =>
@@ -81,9 +79,7 @@ public class GemmColumnsTests
             return;
         var random = new Random(25);
         int n = Gemm.ColumnGroupRows(width), k = 100, poisoned = 37;
-        float[] w = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n), x = TestData.Uniform(random, k);
-        for (int i = 0; i < k; i += 2)
-            x[i] = 0;
+        float[] w = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n), x = HalfZero(random, k);
         x[poisoned] = 0;
         var packed = new PackedWeights(w, bias, n, k, SimdWidth.Vector256, SimdWidth.Vector256, width);
         Poison(packed, n, poisoned);
@@ -109,9 +105,7 @@ public class GemmColumnsTests
             return;
         var random = new Random(26);
         int n = Gemm.ColumnGroupRows(width), k = 64;
-        float[] w = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n), x = TestData.Uniform(random, k);
-        for (int i = 0; i < k; i += 2)
-            x[i] = 0;
+        float[] w = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n), x = HalfZero(random, k);
         w[3 * k + 10] = float.PositiveInfinity;
         w[5 * k + 20] = float.NaN;
         var packed = new PackedWeights(w, bias, n, k, SimdWidth.Vector256, SimdWidth.Vector256, width);
@@ -178,15 +172,22 @@ public class GemmColumnsTests
             return;
         var random = new Random(28);
         int n = 256, k = 512;
-        float[] w = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n), x = TestData.Uniform(random, k), c = new float[n];
-        for (int i = 0; i < k; i += 2)
-            x[i] = 0;
+        float[] w = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n), x = HalfZero(random, k), c = new float[n];
         var packed = new PackedWeights(w, bias, n, k, inputsOftenZero: true);
         Gemm.MultiplyTransposedB(x, w, bias, c, 1, n, k, new ReLUActivation(), packed);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10; i++)
             Gemm.MultiplyTransposedB(x, w, bias, c, 1, n, k, new ReLUActivation(), packed);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    /// <summary>Uniform inputs with every other one zero, as a ReLU's outputs are about half zero.</summary>
+    private static float[] HalfZero(Random random, int k)
+    {
+        float[] x = TestData.Uniform(random, k);
+        for (int i = 0; i < k; i += 2)
+            x[i] = 0;
+        return x;
     }
 
     private static bool Vector256Streaming() => SimdDispatch.BestForStreaming == SimdWidth.Vector256;
