@@ -104,21 +104,7 @@ public class GemmTests
             return [forward, leaky, product, transposedA, single];
         }
 
-        int saved = KernelOptions.MaxThreads;
-        float[][] one, two, three;
-        try
-        {
-            KernelOptions.MaxThreads = 1;
-            one = Run();
-            KernelOptions.MaxThreads = 2;
-            two = Run();
-            KernelOptions.MaxThreads = 3;
-            three = Run();
-        }
-        finally
-        {
-            KernelOptions.MaxThreads = saved;
-        }
+        float[][] one = KernelThreads.With(1, Run), two = KernelThreads.With(2, Run), three = KernelThreads.With(3, Run);
         for (int r = 0; r < one.Length; r++)
         {
             Assert.Equal(one[r], two[r]);
@@ -216,21 +202,12 @@ public class GemmTests
         Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
         Assert.Equal(width != SimdWidth.Scalar, Gemm.PrefersWeightRows(m, n, k, width));
         float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
-        float[] Run(int threads)
+        float[] Run(int threads) => KernelThreads.With(threads, () =>
         {
-            int saved = KernelOptions.MaxThreads;
-            try
-            {
-                KernelOptions.MaxThreads = threads;
-                var c = new float[m * n];
-                Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new ReLUActivation(), width);
-                return c;
-            }
-            finally
-            {
-                KernelOptions.MaxThreads = saved;
-            }
-        }
+            var c = new float[m * n];
+            Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new ReLUActivation(), width);
+            return c;
+        });
 
         float[] one = Run(1), two = Run(2), three = Run(3);
         Assert.Equal(one, two);
@@ -255,23 +232,14 @@ public class GemmTests
             Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
             float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
             float[] aTN = TestData.Uniform(random, k * m);
-            float[][] Run(int threads)
+            float[][] Run(int threads) => KernelThreads.With<float[][]>(threads, () =>
             {
-                int saved = KernelOptions.MaxThreads;
-                try
-                {
-                    KernelOptions.MaxThreads = threads;
-                    float[] forward = new float[m * n], product = new float[m * n], transposedA = new float[m * n];
-                    Gemm.MultiplyTransposedBAt(a, b, bias, forward, m, n, k, new ReLUActivation(), width);
-                    Gemm.MultiplyAt(a, b, product, m, n, k, width);
-                    Gemm.MultiplyTransposedAAt(aTN, b, transposedA, m, n, k, width);
-                    return [forward, product, transposedA];
-                }
-                finally
-                {
-                    KernelOptions.MaxThreads = saved;
-                }
-            }
+                float[] forward = new float[m * n], product = new float[m * n], transposedA = new float[m * n];
+                Gemm.MultiplyTransposedBAt(a, b, bias, forward, m, n, k, new ReLUActivation(), width);
+                Gemm.MultiplyAt(a, b, product, m, n, k, width);
+                Gemm.MultiplyTransposedAAt(aTN, b, transposedA, m, n, k, width);
+                return [forward, product, transposedA];
+            });
 
             float[][] one = Run(1), two = Run(2), three = Run(3);
             for (int r = 0; r < one.Length; r++)
@@ -366,21 +334,12 @@ public class GemmTests
         {
             Assert.True(2L * m * n * k >= KernelPool.MinParallelFlops);
             float[] a = TestData.Uniform(random, m * k), b = TestData.Uniform(random, n * k), bias = TestData.Uniform(random, n);
-            float[] Run(int threads)
+            float[] Run(int threads) => KernelThreads.With(threads, () =>
             {
-                int saved = KernelOptions.MaxThreads;
-                try
-                {
-                    KernelOptions.MaxThreads = threads;
-                    var c = new float[m * n];
-                    Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new ReLUActivation(), width);
-                    return c;
-                }
-                finally
-                {
-                    KernelOptions.MaxThreads = saved;
-                }
-            }
+                var c = new float[m * n];
+                Gemm.MultiplyTransposedBAt(a, b, bias, c, m, n, k, new ReLUActivation(), width);
+                return c;
+            });
 
             float[] one = Run(1), two = Run(2), five = Run(5);
             Assert.Equal(one, two);
