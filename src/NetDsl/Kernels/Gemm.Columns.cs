@@ -131,13 +131,13 @@ public static partial class Gemm
         public float* Groups;
         /// <summary>The row's sums <c>[n]</c>.</summary>
         public float* C;
-        /// <summary>The input row <c>[k]</c> (every input read) or null (only the listed ones).</summary>
+        /// <summary>The input row <c>[k]</c>, read at every position by <see cref="EveryInput"/>.</summary>
         public float* X;
         /// <summary>The input at each position (<see cref="ColumnOrder"/>).</summary>
         public int* Order;
-        /// <summary>Where each segment ends: in positions when every input is read, in listed inputs otherwise.</summary>
+        /// <summary>Where each segment ends: in positions for <see cref="EveryInput"/>, in listed inputs for <see cref="ListedInputs"/>.</summary>
         public int* SegmentEnds;
-        /// <summary>The inputs that are not zero, in column order: their values and positions.</summary>
+        /// <summary>The inputs that are not zero, in column order (<see cref="ListedInputs"/>): their values and positions.</summary>
         public float* Values;
         public int* Positions;
         public int K;
@@ -172,11 +172,7 @@ public static partial class Gemm
                     ListNonzeroInputs(x, order, segmentEnds, values, positions, listEnds);
                     job.Values = values;
                     job.Positions = positions;
-                    job.X = null;
                     job.SegmentEnds = listEnds;
-                }
-                if (job.X == null)
-                {
                     KernelRange.Run(&job, &ColumnGroups<TSimd, TVec, ListedInputs>, groups, threads);
                 }
                 else

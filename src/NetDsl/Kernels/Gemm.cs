@@ -69,7 +69,8 @@ public static partial class Gemm
         Guard.Length(c.Length, m, n, nameof(c), "m·n");
         if (m < PanelMinRows)
         {
-            // As without packed weights, with the whole blocks of 8 rows read from their interleaved copy.
+            // As without packed weights, with the weights read from the copy for few rows: the column groups (which
+            // skip zero inputs) where the weights were packed in them, else the interleaved blocks of 8 rows.
             Guard.Length(b.Length, n, k, nameof(b), "n·k");
             switch (packed.ColumnWidth)
             {
