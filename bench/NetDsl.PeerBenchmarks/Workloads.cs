@@ -46,20 +46,24 @@ internal sealed class DenseStack
         int batch = inputs.Length / InputSize;
         double[] h = Array.ConvertAll(inputs, v => (double)v);
         for (int l = 0; l < Layers; l++)
-        {
-            int n = Sizes[l], m = Sizes[l + 1];
-            var next = new double[batch * m];
-            for (int b = 0; b < batch; b++)
-                for (int o = 0; o < m; o++)
-                {
-                    double sum = Biases[l][o];
-                    for (int i = 0; i < n; i++)
-                        sum += h[b * n + i] * Weights[l][o * n + i];
-                    next[b * m + o] = ReluBetween && l + 1 < Layers ? Math.Max(0, sum) : sum;
-                }
-            h = next;
-        }
+            h = LayerForward(l, h, batch);
         return h;
+    }
+
+    /// <summary>Layer <paramref name="l"/> of <see cref="ReferenceForward"/> on a batch of its inputs.</summary>
+    private double[] LayerForward(int l, double[] h, int batch)
+    {
+        int n = Sizes[l], m = Sizes[l + 1];
+        var next = new double[batch * m];
+        for (int b = 0; b < batch; b++)
+            for (int o = 0; o < m; o++)
+            {
+                double sum = Biases[l][o];
+                for (int i = 0; i < n; i++)
+                    sum += h[b * n + i] * Weights[l][o * n + i];
+                next[b * m + o] = ReluBetween && l + 1 < Layers ? Math.Max(0, sum) : sum;
+            }
+        return next;
     }
 
     /// <summary>
@@ -73,16 +77,7 @@ internal sealed class DenseStack
         for (int l = 0; l < Layers; l++)
         {
             zeros[l] = Array.FindAll(h, v => v == 0).Length;
-            int n = Sizes[l], m = Sizes[l + 1];
-            var next = new double[m];
-            for (int o = 0; o < m; o++)
-            {
-                double sum = Biases[l][o];
-                for (int i = 0; i < n; i++)
-                    sum += h[i] * Weights[l][o * n + i];
-                next[o] = ReluBetween ? Math.Max(0, sum) : sum;
-            }
-            h = next;
+            h = LayerForward(l, h, batch: 1);
         }
         return zeros;
     }
